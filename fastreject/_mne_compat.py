@@ -141,3 +141,12 @@ def meg_mapping_matrix(info, pick_from, pick_to, dots, mode="fast", templates=No
 def get_channel_positions(info, picks):
     """3D sensor positions (first three ``loc`` entries) of ``picks``."""
     return np.array([info["chs"][p]["loc"][:3] for p in picks], float)
+
+
+def epochs_data(epochs):
+    """The writable data array of preloaded ``epochs`` (``epochs._data``).
+
+    Only ever called on fastreject's own copies, never on the user's object.
+    MNE has no public setter for epoch data (as of 1.13).
+    """
+    return epochs._data
