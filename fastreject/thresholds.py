@@ -30,7 +30,7 @@ import numpy as np
 
 from ._bayesopt import bayes_opt
 from ._logging import log_level, logger, progress
-from ._validation import check_epochs, get_picks_by_type, handle_picks
+from ._validation import check_epochs, check_epochs_type, get_picks_by_type, handle_picks
 
 _METHODS = ("bayesian_optimization", "random_search")
 
@@ -209,6 +209,7 @@ def _compute_thresholds(
         raise ValueError(
             f"method must be one of {', '.join(map(repr, _METHODS))}; got {method!r}."
         )
+    check_epochs_type(epochs)
     with log_level(verbose):
         picks = handle_picks(epochs.info, picks)
         check_epochs(epochs, picks, check_loc=augment)

@@ -1,0 +1,90 @@
+"""Per-channel thresholds: identical to autoreject 0.5.1, and input checks."""
+
+import numpy as np
+import pytest
+
+import fastreject
+from _data import eeg_epochs, eegmmidb_epochs, meg_epochs, needs_shared
+
+
+def _oracle_thresholds(epochs, **kwargs):
+    autoreject = pytest.importorskip("autoreject")
+    return autoreject.compute_thresholds(epochs.copy(), verbose=False, **kwargs)
+
+
+def _assert_same(ref, ours):
+    assert list(ref) == list(ours)
+    a = np.array([ref[k] for k in ref])
+    b = np.array([ours[k] for k in ref])
+    np.testing.assert_allclose(b, a, rtol=1e-9, atol=0)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("method", ["bayesian_optimization", "random_search"])
+@pytest.mark.parametrize("augment", [True, False])
+def test_thresholds_match_autoreject_synthetic(method, augment):
+    epochs = eeg_epochs()
+    kw = dict(method=method, random_state=42, augment=augment)
+    _assert_same(_oracle_thresholds(epochs, **kw), fastreject.compute_thresholds(epochs, verbose=False, **kw))
+
+
+@pytest.mark.oracle
+def test_thresholds_shared_randomstate_and_picks():
+    epochs = eeg_epochs(n_channels=16, bads=["Fp1"])
+    kw = dict(method="random_search", picks=[2, 5, 7, 11])
+    ref = _oracle_thresholds(epochs, random_state=np.random.RandomState(3), **kw)
+    ours = fastreject.compute_thresholds(
+        epochs, random_state=np.random.RandomState(3), verbose=False, n_jobs=2, **kw
+    )
+    _assert_same(ref, ours)
+
+
+@pytest.mark.oracle
+@needs_shared()
+def test_thresholds_match_autoreject_meg_and_eeg():
+    epochs = meg_epochs()
+    ref = _oracle_thresholds(epochs, random_state=42)
+    _assert_same(ref, fastreject.compute_thresholds(epochs, random_state=42, verbose=False))
+
+
+@pytest.mark.oracle
+@needs_shared()
+def test_thresholds_match_autoreject_real_eeg():
+    epochs = eegmmidb_epochs()
+    ref = _oracle_thresholds(epochs, random_state=42)
+    _assert_same(ref, fastreject.compute_thresholds(epochs, random_state=42, verbose=False))
+
+
+def test_thresholds_do_not_depend_on_n_jobs_and_leave_epochs_untouched():
+    epochs = eeg_epochs(n_channels=12, n_epochs=30)
+    before = epochs.get_data().copy()
+    one = fastreject.compute_thresholds(epochs, random_state=0, verbose=False)
+    two = fastreject.compute_thresholds(epochs, random_state=0, verbose=False, n_jobs=2)
+    assert one == two
+    np.testing.assert_array_equal(epochs.get_data(), before)
+    assert epochs.info["bads"] == []
+
+
+def test_threshold_is_an_observed_peak_to_peak():
+    epochs = eeg_epochs(n_channels=8, n_epochs=30)
+    threshes = fastreject.compute_thresholds(epochs, random_state=0, augment=False, verbose=False)
+    ptp = np.ptp(epochs.get_data(), axis=-1)
+    for i, name in enumerate(epochs.ch_names):
+        assert threshes[name] in ptp[:, i]
+
+
+def test_thresholds_bad_inputs():
+    epochs = eeg_epochs(n_channels=8, n_epochs=20)
+    with pytest.raises(ValueError, match="method must be one of"):
+        fastreject.compute_thresholds(epochs, method="grid")
+    with pytest.raises(TypeError, match="mne.Epochs"):
+        fastreject.compute_thresholds(epochs.get_data())
+    no_pos = epochs.copy().set_montage(None)
+    with pytest.raises(RuntimeError, match="montage"):
+        fastreject.compute_thresholds(no_pos, verbose=False)
+    # without augmentation positions are not needed
+    assert len(fastreject.compute_thresholds(no_pos, augment=False, random_state=0, verbose=False)) == 8
+    nan = epochs.copy()
+    nan._data[2, 3, 4] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        fastreject.compute_thresholds(nan, verbose=False)
