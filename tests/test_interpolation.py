@@ -1,0 +1,68 @@
+"""Interpolation matrices and repairs equal MNE/autoreject's per-epoch repairs."""
+
+import numpy as np
+import pytest
+
+from fastreject.interpolation import Interpolator
+from _data import eeg_epochs, meg_epochs, needs_shared
+
+
+def _oracle_repair(epochs, bad_names, picks, dots=None):
+    utils = pytest.importorskip("autoreject.utils")
+    inst = epochs.copy()
+    inst.info["bads"] = list(bad_names)
+    utils.interpolate_bads(inst, picks=picks, dots=dots, reset_bads=True)
+    return inst.get_data()
+
+
+@pytest.mark.oracle
+def test_eeg_repair_is_bit_identical_to_autoreject():
+    epochs = eeg_epochs(n_channels=20, n_epochs=6)
+    picks = np.arange(20)
+    bads = [1, 7, 8]
+    ref = _oracle_repair(epochs, [epochs.ch_names[b] for b in bads], picks)
+    data = epochs.get_data()
+    Interpolator(epochs.info, picks).repair(data, [bads] * len(epochs))
+    np.testing.assert_array_equal(data, ref)
+
+
+@pytest.mark.oracle
+@needs_shared()
+def test_meg_repair_matches_autoreject_with_shared_dots():
+    import mne
+
+    from autoreject.utils import _compute_dots
+
+    epochs = meg_epochs(n_epochs=8, types=("grad", "mag"))
+    meg = mne.pick_types(epochs.info, meg=True, exclude=[])
+    dots = _compute_dots(mne.pick_info(epochs.info, meg), templates=None)
+    bads = [3, 150, 250]
+    ref = _oracle_repair(epochs, [epochs.ch_names[b] for b in bads], meg, dots=dots)
+    data = epochs.get_data()
+    Interpolator(epochs.info, meg, dots=dots).repair(data, [bads] * len(epochs))
+    np.testing.assert_allclose(data, ref, rtol=1e-9, atol=0)
+
+
+@pytest.mark.oracle
+def test_leave_one_out_matches_autoreject_augmentation():
+    utils = pytest.importorskip("autoreject.utils")
+    epochs = eeg_epochs(n_channels=16, n_epochs=5)
+    picks = np.arange(16)
+    ref = utils._clean_by_interp(epochs.copy(), picks=picks, verbose=False).get_data()
+    ours = Interpolator(epochs.info, picks).leave_one_out(epochs.get_data())
+    np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-25)
+
+
+def test_matrices_are_cached_per_bad_set_and_groups_share_them():
+    epochs = eeg_epochs(n_channels=12, n_epochs=8)
+    interp = Interpolator(epochs.info, np.arange(12))
+    data = epochs.get_data()
+    orig = data.copy()
+    sets = [[1, 2], [], [1, 2], [5], [], [2, 1], [5], []]
+    interp.repair(data, sets)
+    assert len(interp._cache) == 2  # two distinct bad sets
+    for e, bads in enumerate(sets):
+        others = np.setdiff1d(np.arange(12), bads)
+        np.testing.assert_array_equal(data[e, others], orig[e, others])
+        if bads:
+            assert not np.allclose(data[e, bads], orig[e, bads])
