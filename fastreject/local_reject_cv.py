@@ -138,16 +138,27 @@ def _run_local_reject_cv(
         interpolator.repair(data, interp_sets(labels))
         X_interp = data[:, picks]
         del data
+        thresholds = np.asarray(consensus) * n_channels
         for f, (train, _) in enumerate(splits):
-            X_train = X_interp[train]
-            thresholds = np.asarray(consensus) * n_channels
             bad = bad_epochs_mask(counts[train][None, :], thresholds[:, None], 1)
             usable = (thresholds > n_interp) & (~bad).any(axis=1)
             loss[:, j, f] = np.inf
-            if usable.any():
-                means = _to_numpy(be, be.subset_means(X_train, ~bad[usable]))
-                for i, mean_ in zip(np.flatnonzero(usable), means):
-                    loss[i, j, f] = np.sqrt(np.mean((medians[f] - mean_) ** 2))
+            if not usable.any():
+                continue
+            # several consensus values often select the same epochs: compute
+            # each distinct selection once (equal selections, equal losses)
+            good, which = np.unique(~bad[usable], axis=0, return_inverse=True)
+            if np.all(np.diff(train) > 0):
+                # sorted training rows: select them in place, no copy
+                rows = np.zeros((len(good), len(X_interp)), bool)
+                rows[:, train] = good
+                means = be.subset_means(X_interp, rows)
+            else:
+                means = be.subset_means(X_interp[train], good)
+            set_loss = [
+                np.sqrt(np.mean((medians[f] - mean_) ** 2)) for mean_ in _to_numpy(be, means)
+            ]
+            loss[usable, j, f] = np.asarray(set_loss)[which.ravel()]
     return local_reject, loss
 
 
