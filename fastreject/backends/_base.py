@@ -8,10 +8,15 @@ does). Other backends must match it to 1e-9 relative in float64 and produce
 identical decisions.
 
 Arrays passed in and returned are NumPy arrays unless a method says otherwise;
-backends move data to their device internally and may cache it.
+backends move data to their device internally and may cache it. The only ways
+in and out of a backend's own array type are :meth:`Backend.asarray` and
+:meth:`Backend.to_numpy`; kernels accept either NumPy arrays or the backend's
+own arrays and always return NumPy arrays.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 #: the kernels every backend provides (checked by the registry and the tests)
 KERNELS = (
@@ -37,6 +42,41 @@ class Backend:
 
     def __repr__(self):
         return f"<fastreject backend {self.name!r} device={self.device!r} dtype={self.dtype!r}>"
+
+    def asarray(self, x):
+        """Convert ``x`` to this backend's array type, on its device.
+
+        Floating-point input is cast to :attr:`dtype`; integer and boolean
+        input keeps its kind.
+
+        Parameters
+        ----------
+        x : array-like
+            NumPy array, nested sequence or an array of this backend.
+
+        Returns
+        -------
+        arr : array
+            An array of this backend (a NumPy array for CPU backends).
+        """
+        x = np.asarray(x)
+        if x.dtype.kind in "fc":
+            x = x.astype(self.dtype, copy=False)
+        return x
+
+    def to_numpy(self, x):
+        """Return ``x`` (an array of this backend) as a NumPy array on the host.
+
+        Parameters
+        ----------
+        x : array
+            An array of this backend, or a NumPy array.
+
+        Returns
+        -------
+        arr : ndarray
+        """
+        return np.asarray(x)
 
     def ptp(self, x, axis=-1):
         """Peak-to-peak amplitude ``max - min`` along ``axis``."""

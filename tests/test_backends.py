@@ -1,0 +1,527 @@
+"""Tests for the compute backends (:mod:`fastreject.backends`).
+
+Every kernel of every installed backend is compared with the straightforward
+NumPy implementations below, which are the kernels exactly as autoreject
+0.5.1 computes them (kept here as the reference even where the library's own
+NumPy backend now computes faster).
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+
+import fastreject.backends as backends
+from fastreject.backends import (
+    KERNELS,
+    Backend,
+    detect_hardware,
+    get_backend,
+    use_backend,
+)
+from fastreject.backends import _common
+
+BACKENDS = ("numpy", "numba", "torch", "jax")
+#: kernels that must reproduce the reference bit for bit, per backend
+EXACT = {
+    "numpy": {"ptp", "median", "fold_threshold_means", "subset_means", "interp_apply"},
+    "numba": {"ptp", "median", "fold_threshold_means", "subset_means", "interp_apply"},
+    "torch": {"ptp", "median"},
+    "jax": {"ptp", "median"},
+}
+RTOL = 1e-12
+
+
+# --------------------------------------------------------------------------
+# reference implementations (autoreject 0.5.1 semantics, loop by loop)
+# --------------------------------------------------------------------------
+def ref_fold_threshold_means(data, train_idx, train_deltas, threshes):
+    out = np.empty((len(threshes), len(train_idx), data.shape[-1]))
+    for f, (train, deltas) in enumerate(zip(train_idx, train_deltas)):
+        floor = deltas.min()
+        for c, thresh in enumerate(threshes):
+            keep = deltas <= max(thresh, floor)
+            out[c, f] = np.mean(data[train[keep]], axis=0)
+    return out
+
+
+def ref_subset_means(data, row_masks):
+    out = np.empty((len(row_masks),) + data.shape[1:])
+    for s, mask in enumerate(row_masks):
+        out[s] = np.mean(data[mask], axis=0)
+    return out
+
+
+def ref_ransac_correlations(data, mappings, n_resample):
+    n_epochs, n_channels, n_times = data.shape
+    corr = np.empty((n_epochs, n_channels))
+    for e in range(n_epochs):
+        x = data[e]
+        pred = x.T.dot(mappings.T)
+        pred = pred.reshape((n_times, n_channels, n_resample), order="F")
+        pred = np.median(pred, axis=-1)
+        num = np.sum(x.T * pred, axis=0)
+        den = np.sqrt(np.sum(x.T**2, axis=0)) * np.sqrt(np.sum(pred**2, axis=0))
+        corr[e] = num / den
+    return corr
+
+
+# --------------------------------------------------------------------------
+# fixtures and data
+# --------------------------------------------------------------------------
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Each installed backend (skips the others)."""
+    name = request.param
+    if name != "numpy":
+        pytest.importorskip(name)
+    return get_backend(name)
+
+
+@pytest.fixture(autouse=True)
+def _clean_selection(monkeypatch):
+    """No environment variable leaks into (or out of) a test."""
+    for var in backends._ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+
+
+def check(backend, kernel, got, want):
+    assert isinstance(got, np.ndarray), f"{backend.name}.{kernel} must return NumPy"
+    assert got.shape == want.shape
+    if kernel in EXACT[backend.name]:
+        assert_array_equal(got, want, strict=True)
+    else:
+        scale = np.nanmax(np.abs(want)) if np.isfinite(want).any() else 1.0
+        assert_allclose(got, want, rtol=RTOL, atol=RTOL * scale * 1e-3, equal_nan=True)
+
+
+def make_folds(rng, n_epochs=60, n_times=33, n_folds=4, n_train=45, scale=1e-5):
+    data = rng.standard_normal((n_epochs, n_times)) * scale
+    deltas = np.ptp(data, axis=1)
+    train_idx = [np.sort(rng.choice(n_epochs, n_train, replace=False)) for _ in range(n_folds)]
+    train_deltas = [deltas[t] for t in train_idx]
+    return data, train_idx, train_deltas, deltas
+
+
+def make_ransac(rng, n_epochs=5, n_channels=12, n_times=40, n_resample=7, k=3):
+    common = rng.standard_normal((n_epochs, 1, n_times))
+    data = (common + 0.5 * rng.standard_normal((n_epochs, n_channels, n_times))) * 1e-5
+    mappings = np.zeros((n_resample * n_channels, n_channels))
+    for r in range(n_resample):
+        sub = rng.choice(n_channels, k, replace=False)
+        weights = rng.random((n_channels, k))
+        weights /= weights.sum(axis=1, keepdims=True)
+        mappings[r * n_channels : (r + 1) * n_channels][:, sub] = weights
+    return data, mappings
+
+
+# --------------------------------------------------------------------------
+# kernels against the reference
+# --------------------------------------------------------------------------
+def test_interface(backend):
+    """Every kernel is implemented and the edges are methods."""
+    assert isinstance(backend, Backend)
+    for kernel in KERNELS + ("asarray", "to_numpy"):
+        assert callable(getattr(backend, kernel))
+    for kernel in KERNELS:
+        assert getattr(type(backend), kernel) is not getattr(Backend, kernel), kernel
+    assert backend.dtype == "float64"
+
+
+def test_asarray_roundtrip(backend):
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    native = backend.asarray(x)
+    back = backend.to_numpy(native)
+    assert isinstance(back, np.ndarray) and back.dtype == np.float64
+    assert_array_equal(back, x)
+    idx = backend.to_numpy(backend.asarray(np.arange(3)))
+    assert idx.dtype.kind == "i"
+
+
+@pytest.mark.parametrize("axis", [-1, 0, 1, (1, 2)])
+def test_ptp(backend, axis):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((7, 5, 31))
+    x[2, 3, 4] = np.nan
+    check(backend, "ptp", backend.ptp(x, axis=axis), np.ptp(x, axis=axis))
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 8, 50, 51])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_median(backend, n, axis):
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((n, 9, 6)) if axis == 0 else rng.standard_normal((4, 9, n))
+    x.flat[::13] = np.round(x.flat[::13])  # ties
+    check(backend, "median", backend.median(x, axis=axis), np.median(x, axis=axis))
+    x.flat[5] = np.nan
+    check(backend, "median", backend.median(x, axis=axis), np.median(x, axis=axis))
+
+
+def test_fold_threshold_means(backend):
+    rng = np.random.default_rng(2)
+    data, train_idx, train_deltas, deltas = make_folds(rng)
+    threshes = np.concatenate(
+        [
+            [deltas.min() / 2],  # below every floor: only the minimum row kept
+            np.sort(rng.uniform(deltas.min(), deltas.max(), 9)),
+            [deltas.max() * 2] * 2,  # duplicates, all rows kept
+        ]
+    )
+    threshes = np.insert(threshes, 4, threshes[4])  # a duplicate in the middle
+    want = ref_fold_threshold_means(data, train_idx, train_deltas, threshes)
+    got = backend.fold_threshold_means(data, train_idx, train_deltas, threshes)
+    check(backend, "fold_threshold_means", got, want)
+
+
+def test_fold_threshold_means_single_row(backend):
+    """One training epoch per fold and thresholds that keep only the floor."""
+    rng = np.random.default_rng(3)
+    data, _, _, deltas = make_folds(rng, n_epochs=10, n_train=5)
+    train_idx = [np.array([3]), np.array([7, 1, 4])]  # unsorted on purpose
+    train_deltas = [deltas[t] for t in train_idx]
+    threshes = np.array([0.0, 0.0, deltas.max()])
+    want = ref_fold_threshold_means(data, train_idx, train_deltas, threshes)
+    got = backend.fold_threshold_means(data, train_idx, train_deltas, threshes)
+    check(backend, "fold_threshold_means", got, want)
+
+
+def test_fold_threshold_means_one_sample(backend):
+    """One time sample: np.mean sums pairwise there, and so must we."""
+    rng = np.random.default_rng(11)
+    data, train_idx, train_deltas, deltas = make_folds(rng, n_times=1)
+    deltas = [rng.random(len(t)) for t in train_idx]
+    threshes = np.linspace(0, 1, 5)
+    want = ref_fold_threshold_means(data, train_idx, deltas, threshes)
+    got = backend.fold_threshold_means(data, train_idx, deltas, threshes)
+    check(backend, "fold_threshold_means", got, want)
+
+
+@pytest.mark.parametrize("shape", [(40,), (40, 1), (40, 17), (40, 4, 17)])
+def test_subset_means(backend, shape):
+    rng = np.random.default_rng(4)
+    data = rng.standard_normal(shape) * 1e-5
+    masks = rng.random((6, shape[0])) < 0.7
+    masks[0] = False
+    masks[0, 11] = True  # a single kept row
+    masks[1] = True  # every row
+    want = ref_subset_means(data, masks)
+    check(backend, "subset_means", backend.subset_means(data, masks), want)
+
+
+def test_interp_apply(backend):
+    rng = np.random.default_rng(5)
+    matrix = rng.standard_normal((6, 9))
+    data = rng.standard_normal((4, 9, 23))
+    check(backend, "interp_apply", backend.interp_apply(matrix, data), np.matmul(matrix, data))
+
+
+@pytest.mark.parametrize("n_resample", [1, 6, 7])
+def test_ransac_correlations(backend, n_resample):
+    rng = np.random.default_rng(6 + n_resample)
+    data, mappings = make_ransac(rng, n_resample=n_resample)
+    mappings[:12, :] = rng.random((12, 12)) / 12  # one dense resample
+    want = ref_ransac_correlations(data, mappings, n_resample)
+    got = backend.ransac_correlations(data, mappings, n_resample)
+    check(backend, "ransac_correlations", got, want)
+
+
+def test_ransac_correlations_nan(backend):
+    rng = np.random.default_rng(7)
+    data, mappings = make_ransac(rng, n_resample=6)
+    data[1, 2, 5] = np.nan
+    with np.errstate(invalid="ignore"):
+        want = ref_ransac_correlations(data, mappings, 6)
+    got = backend.ransac_correlations(data, mappings, 6)
+    check(backend, "ransac_correlations", got, want)
+
+
+def test_ransac_chunks(backend, monkeypatch):
+    """Results do not depend on how epochs are split into chunks."""
+    rng = np.random.default_rng(8)
+    data, mappings = make_ransac(rng, n_epochs=9, n_resample=8)
+    want = ref_ransac_correlations(data, mappings, 8)
+    monkeypatch.setattr(_common, "RANSAC_CHUNK_ELEMENTS", 12 * 40 * 8 * 2)  # 2 epochs
+    check(backend, "ransac_correlations", backend.ransac_correlations(data, mappings, 8), want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_rows=st.integers(1, 30),
+    n_cols=st.integers(2, 40),
+    n_sets=st.integers(1, 5),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_means_bit_identical_property(n_rows, n_cols, n_sets, seed):
+    """numba means equal np.mean bit for bit, whatever the shapes."""
+    pytest.importorskip("numba")
+    be = get_backend("numba")
+    rng = np.random.default_rng(seed)
+    data = rng.standard_normal((n_rows, n_cols)) * 10.0 ** rng.integers(-8, 8)
+    masks = rng.random((n_sets, n_rows)) < 0.5
+    masks[np.arange(n_sets), rng.integers(0, n_rows, n_sets)] = True
+    assert_array_equal(be.subset_means(data, masks), ref_subset_means(data, masks), strict=True)
+    train_idx = [rng.permutation(n_rows)[: rng.integers(1, n_rows + 1)] for _ in range(n_sets)]
+    deltas = [np.round(rng.random(len(t)), 1) for t in train_idx]  # with ties
+    threshes = np.round(rng.random(7), 1)
+    want = ref_fold_threshold_means(data, train_idx, deltas, threshes)
+    got = be.fold_threshold_means(data, train_idx, deltas, threshes)
+    assert_array_equal(got, want, strict=True)
+
+
+@pytest.mark.parametrize("n", range(1, 66))
+def test_median_network(n):
+    """The pruned sorting network places the exact middle order statistics."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((300, n))
+    x[:100] = rng.integers(0, 3, (100, n))  # ties (and the 0-1 principle)
+    pairs, lo, hi = _common.median_network(n)
+    y = x.copy()
+    for a, b in pairs:
+        y[:, a], y[:, b] = np.minimum(y[:, a], y[:, b]), np.maximum(y[:, a], y[:, b])
+    assert_array_equal((y[:, lo] + y[:, hi]) / 2, np.median(x, axis=1))
+
+
+# --------------------------------------------------------------------------
+# the selected backend really runs
+# --------------------------------------------------------------------------
+def test_backend_really_runs(backend, monkeypatch):
+    seen = []
+    to_numpy = backend.to_numpy
+
+    def spy(x):
+        seen.append(type(x))
+        return to_numpy(x)
+
+    monkeypatch.setattr(backend, "to_numpy", spy)
+    rng = np.random.default_rng(9)
+    data, mappings = make_ransac(rng)
+    backend.ransac_correlations(data, mappings, 7)
+    backend.subset_means(data, np.ones((2, 5), bool))
+    if backend.name == "torch":
+        import torch
+
+        assert seen and all(t is torch.Tensor for t in seen)
+    elif backend.name == "jax":
+        import jax
+
+        assert seen and all(issubclass(t, jax.Array) for t in seen)
+    elif backend.name == "numba":
+        from fastreject.backends import _numba
+
+        for kernel in (_numba._ransac_corr, _numba._subset_means_blocked):
+            assert kernel.signatures, f"{kernel} never compiled, so never ran"
+    else:
+        assert type(backend).__module__ == "fastreject.backends._numpy"
+
+
+def _gpu_backends():
+    """GPU backends available here (none on a CPU-only machine)."""
+    found = []
+    if "torch" in backends.available_backends():
+        import torch
+
+        if torch.cuda.is_available():
+            found.append("torch:cuda")
+    if "jax" in backends.available_backends():
+        import jax
+
+        try:
+            jax.devices("gpu")
+            found.append("jax:gpu")
+        except RuntimeError:
+            pass
+    return found
+
+
+@pytest.mark.parametrize("name", ["torch:cuda", "jax:gpu"])
+def test_gpu_kernels(name):
+    """The same checks on a GPU; skipped without one."""
+    pytest.importorskip(name.split(":")[0])
+    if name not in _gpu_backends():
+        pytest.skip(f"no {name} device")
+    be = get_backend(name)
+    rng = np.random.default_rng(12)
+    data, mappings = make_ransac(rng, n_resample=6)
+    want = ref_ransac_correlations(data, mappings, 6)
+    check(be, "ransac_correlations", be.ransac_correlations(data, mappings, 6), want)
+    check(be, "median", be.median(data, axis=0), np.median(data, axis=0))
+    masks = rng.random((3, 5)) < 0.6
+    masks[:, 0] = True
+    check(be, "subset_means", be.subset_means(data, masks), ref_subset_means(data, masks))
+
+
+def test_jax_leaves_global_x64_alone():
+    jax = pytest.importorskip("jax")
+    before = jax.config.jax_enable_x64
+    out = get_backend("jax").median(np.arange(5.0) / 3, axis=0)
+    assert out.dtype == np.float64 and out == 2 / 3
+    assert jax.config.jax_enable_x64 == before
+
+
+def test_torch_float32():
+    pytest.importorskip("torch")
+    be = get_backend("torch", precision="float32")
+    assert be.dtype == "float32" and be is not get_backend("torch")
+    rng = np.random.default_rng(10)
+    data, mappings = make_ransac(rng)
+    got = be.ransac_correlations(data / 1e-5, mappings, 7)
+    assert got.dtype == np.float32
+    assert_allclose(got, ref_ransac_correlations(data / 1e-5, mappings, 7), rtol=1e-4)
+
+
+# --------------------------------------------------------------------------
+# selection: names, precedence, errors
+# --------------------------------------------------------------------------
+def test_names_and_devices():
+    assert get_backend("numpy").name == "numpy"
+    assert get_backend(" NumPy ") is get_backend("numpy")  # cached, case-insensitive
+    be = get_backend("numpy")
+    assert get_backend(be) is be
+    for name in ("torch:cpu", "jax:cpu"):
+        lib = name.split(":")[0]
+        if lib in backends.available_backends():
+            got = get_backend(name)
+            assert (got.name, got.device) == (lib, "cpu")
+
+
+def test_auto(monkeypatch):
+    have_numba = "numba" in backends.available_backends()
+    assert get_backend("auto").name == ("numba" if have_numba else "numpy")
+    assert get_backend().name == get_backend("auto").name
+    monkeypatch.setattr(backends, "_find_gpu", lambda precision: None)
+    assert get_backend("auto", size_hint=10**12).name == get_backend("auto").name
+    # a GPU is used only for big work
+    calls = []
+    monkeypatch.setattr(
+        backends, "_find_gpu", lambda precision: calls.append(1) or ("numpy", "cpu")
+    )
+    get_backend("auto", size_hint=backends.GPU_CROSSOVER - 1)
+    assert not calls
+    get_backend("auto", size_hint=backends.GPU_CROSSOVER)
+    assert calls
+
+
+def test_env_var_precedence(monkeypatch):
+    monkeypatch.setenv("AUTOREJECT_BACKEND", "numpy")
+    assert get_backend().name == "numpy"
+    monkeypatch.setenv("FASTREJECT_BACKEND", "bogus")
+    with pytest.raises(ValueError, match="FASTREJECT_BACKEND"):
+        get_backend()
+    monkeypatch.setenv("FASTREJECT_BACKEND", "numpy")
+    monkeypatch.setenv("AUTOREJECT_BACKEND", "bogus")
+    assert get_backend().name == "numpy"  # FASTREJECT_ wins
+    assert get_backend("numpy").name == "numpy"  # explicit wins over both
+
+
+def test_use_backend(monkeypatch):
+    monkeypatch.setenv("FASTREJECT_BACKEND", "bogus")
+    with use_backend("numpy") as be:
+        assert be.name == "numpy"
+        assert get_backend() is be  # context beats the environment
+        with use_backend(be):
+            assert get_backend() is be
+    with pytest.raises(ValueError, match="bogus"):
+        get_backend()  # restored
+    with pytest.raises(RuntimeError, match="boom"):
+        with use_backend("numpy"):
+            raise RuntimeError("boom")
+    monkeypatch.delenv("FASTREJECT_BACKEND")
+    assert get_backend().name == get_backend("auto").name  # restored after error
+
+
+def test_use_backend_explicit_wins():
+    pytest.importorskip("numba")
+    with use_backend("numba"):
+        assert get_backend().name == "numba"
+        assert get_backend("numpy").name == "numpy"
+
+
+@pytest.mark.parametrize(
+    "name, match",
+    [
+        ("cupy", "valid names are 'auto', 'numpy', 'numba', 'torch', 'jax'"),
+        ("torch:tpu", "'torch:cpu', 'torch:cuda', 'torch:mps'"),
+        ("numba:gpu", "no device"),
+        ("jax:gpu:0", "no device index"),
+    ],
+)
+def test_unknown_names(name, match):
+    with pytest.raises(ValueError, match=match):
+        get_backend(name)
+    with pytest.raises(ValueError, match=match):
+        with use_backend(name):
+            pass
+
+
+def test_bad_types_and_precision():
+    with pytest.raises(TypeError, match="backend must be"):
+        get_backend(3)
+    with pytest.raises(ValueError, match="precision"):
+        get_backend("numpy", precision="float16")
+    with pytest.raises(ValueError, match="float64 only"):
+        get_backend("numpy", precision="float32")
+
+
+@pytest.mark.parametrize(
+    "name, extra", [("numba", "parallel"), ("torch", "gpu"), ("jax", "gpu-cuda")]
+)
+def test_missing_library(monkeypatch, name, extra):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda lib, *a: None if lib == name else real(lib, *a)
+    )
+    monkeypatch.setattr(backends, "_instances", {})
+    with pytest.raises(ImportError, match=rf"pip install fastreject\[{extra}\]"):
+        get_backend(name)
+    assert name not in backends.available_backends()
+    if name == "numba":
+        assert get_backend("auto").name == "numpy"
+
+
+def test_mps_needs_float32():
+    with pytest.raises(ValueError, match="precision='float32'"):
+        get_backend("torch:mps")
+
+
+def test_missing_devices():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no CUDA device"):
+            get_backend("torch:cuda")
+    jax = pytest.importorskip("jax")
+    if not any(d.platform == "gpu" for d in jax.devices()):
+        with pytest.raises(RuntimeError, match="no 'gpu' device"):
+            get_backend("jax:gpu")
+
+
+def test_detect_hardware():
+    info = detect_hardware()
+    assert info["cpu_count"] >= 1
+    for lib in ("numba", "torch", "jax"):
+        assert set(info[lib]) >= {"available", "version"}
+        assert info[lib]["available"] == (lib in backends.available_backends())
+    assert set(info["torch"]) >= {"cuda_devices", "mps"}
+    assert "devices" in info["jax"]
+
+
+def test_import_is_light():
+    """Importing the backends package loads none of the optional libraries."""
+    code = (
+        "import sys, fastreject.backends as b; b.get_backend('numpy'); "
+        "b.available_backends(); "
+        "print(sorted(m for m in ('numba', 'torch', 'jax', 'jaxlib', 'llvmlite') "
+        "if m in sys.modules))"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
