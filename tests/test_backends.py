@@ -525,3 +525,19 @@ def test_import_is_light():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_kernels_accept_native_arrays(backend):
+    """Kernels take the backend's own arrays as well as NumPy arrays."""
+    rng = np.random.default_rng(13)
+    data, mappings = make_ransac(rng, n_resample=6)
+    native = backend.asarray(data)
+    want = ref_ransac_correlations(data, mappings, 6)
+    check(backend, "ransac_correlations", backend.ransac_correlations(native, mappings, 6), want)
+    check(backend, "ptp", backend.ptp(native, axis=-1), np.ptp(data, axis=-1))
+    check(backend, "median", backend.median(native, axis=0), np.median(data, axis=0))
+    flat, train_idx, train_deltas, deltas = make_folds(rng)
+    threshes = np.sort(rng.uniform(deltas.min(), deltas.max(), 5))
+    got = backend.fold_threshold_means(backend.asarray(flat), train_idx, train_deltas, threshes)
+    want = ref_fold_threshold_means(flat, train_idx, train_deltas, threshes)
+    check(backend, "fold_threshold_means", got, want)

@@ -36,8 +36,8 @@ from ._common import (
 )
 from ._numpy import NumpyBackend
 
-#: columns per block in :func:`_subset_means_blocked` (all sets' accumulators
-#: for one block stay in cache while the data stream through once)
+#: columns per block in :func:`_subset_means_blocked` (a block of every row
+#: stays in cache while each set's mean over it accumulates)
 _SUBSET_BLOCK = 1024
 
 
@@ -97,28 +97,26 @@ def _rows_means(data, rows, lengths):  # pragma: no cover - compiled
 
 
 @njit(parallel=True, cache=True)
-def _subset_means_blocked(data, masks, counts, block):  # pragma: no cover
-    n_rows, n_cols = data.shape
-    n_sets = masks.shape[0]
+def _subset_means_blocked(data, rows, lengths, block):  # pragma: no cover
+    n_cols = data.shape[1]
+    n_sets = rows.shape[0]
     out = np.empty((n_sets, n_cols))
     n_blocks = (n_cols + block - 1) // block
     for b in prange(n_blocks):
         c0 = b * block
         c1 = min(n_cols, c0 + block)
-        started = np.zeros(n_sets, dtype=np.bool_)
-        for r in range(n_rows):
-            for s in range(n_sets):
-                if masks[s, r]:
-                    if started[s]:
-                        for c in range(c0, c1):
-                            out[s, c] += data[r, c]
-                    else:
-                        for c in range(c0, c1):
-                            out[s, c] = data[r, c]
-                        started[s] = True
         for s in range(n_sets):
-            for c in range(c0, c1):
-                out[s, c] /= counts[s]
+            acc = out[s, c0:c1]
+            first = data[rows[s, 0], c0:c1]
+            for c in range(c1 - c0):
+                acc[c] = first[c]
+            for j in range(1, lengths[s]):
+                src = data[rows[s, j], c0:c1]
+                for c in range(c1 - c0):
+                    acc[c] += src[c]
+            n = lengths[s]
+            for c in range(c1 - c0):
+                acc[c] /= n
     return out
 
 
@@ -256,11 +254,11 @@ class NumbaBackend(Backend):
         if data.dtype != np.float64 or data.size == 0 or data.size == data.shape[0]:
             # one value per row: np.mean sums pairwise, not row by row
             return self._numpy.subset_means(data, row_masks)
-        counts = masks.sum(axis=1).astype(np.int64)
-        if np.any(counts == 0):  # np.mean of nothing: NaN and its warning
+        if not masks.any(axis=1).all():  # np.mean of nothing: NaN and its warning
             return self._numpy.subset_means(data, row_masks)
+        rows, lengths = padded_rows([np.flatnonzero(m) for m in masks])
         flat = np.ascontiguousarray(data).reshape(data.shape[0], -1)
-        out = _subset_means_blocked(flat, np.ascontiguousarray(masks), counts, _SUBSET_BLOCK)
+        out = _subset_means_blocked(flat, rows, lengths, _SUBSET_BLOCK)
         return out.reshape((len(masks),) + data.shape[1:])
 
     def interp_apply(self, matrix, data):

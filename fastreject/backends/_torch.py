@@ -87,7 +87,7 @@ class TorchBackend(Backend):
 
     def fold_threshold_means(self, data, train_idx, train_deltas, threshes):
         rows, slot = fold_tasks(train_idx, train_deltas, threshes)
-        n_epochs, n_times = np.shape(data)
+        n_epochs, n_times = tuple(getattr(data, "shape", None) or np.shape(data))
         if not rows:
             return scatter_fold_means(np.empty((0, n_times)), slot, n_times)
         weights = np.zeros((len(rows), n_epochs))
