@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ._bayesopt import bayes_opt
+from ._folds import FoldMeans, rmse_to
 from ._logging import log_level, logger
 from ._validation import check_epochs_type
 
@@ -42,31 +43,26 @@ def _type_picks(info, ch_type):
 class _EpochFolds:
     """Per-fold quantities for scoring global thresholds on 3D data."""
 
-    def __init__(self, X, splits, backend, with_train_median=False):
-        self.X = X
+    def __init__(self, X, splits, backend, bounds=None, with_train_median=False):
         self.maxima = np.ptp(X, axis=2).max(axis=1)
-        self.splits = splits
-        self.backend = backend
-        self.test_medians = [np.median(X[test], axis=0) for _, test in splits]
+        self.folds = FoldMeans(X, self.maxima, splits, backend, bounds=bounds)
+        self.test_medians = [backend.median(X[test], axis=0) for _, test in splits]
         self.train_medians = (
-            [np.median(X[train], axis=0) for train, _ in splits] if with_train_median else None
+            [backend.median(X[train], axis=0) for train, _ in splits]
+            if with_train_median
+            else None
         )
 
     def scores(self, threshes, which="test"):
-        """Scores, shape (n_thresh, n_folds): ``-RMSE`` or ``-inf``."""
-        from .interpolation import _to_numpy
-
+        """Scores, shape (n_thresh, n_folds): ``-RMSE``, or ``-inf`` when a
+        threshold keeps no training epoch."""
         threshes = np.asarray(threshes, float)
-        out = np.full((len(threshes), len(self.splits)), -np.inf)
+        out = np.full((len(threshes), self.folds.n_folds), -np.inf)
         medians = self.test_medians if which == "test" else self.train_medians
-        for f, (train, _) in enumerate(self.splits):
-            X_train = self.X[train]
-            keep = self.maxima[train][None, :] <= threshes[:, None]
-            ok = keep.any(axis=1)
-            if ok.any():
-                means = _to_numpy(self.backend, self.backend.subset_means(X_train, keep[ok]))
-                for c, mean_ in zip(np.flatnonzero(ok), means):
-                    out[c, f] = -np.sqrt(np.mean((medians[f] - mean_) ** 2))
+        for f in range(self.folds.n_folds):
+            n_kept, means = self.folds.means(f, threshes)
+            ok = n_kept > 0
+            out[ok, f] = -rmse_to(medians[f], means[ok])
         return out
 
 
@@ -268,6 +264,6 @@ def validation_curve(
         param_range = np.linspace(ptps.min(), ptps.max(), 15)
     param_range = np.asarray(param_range, float)
     splits = list(check_cv(cv, y).split(X.reshape(len(X), -1), y))
-    folds = _EpochFolds(X, splits, get_backend(None), with_train_median=True)
+    folds = _EpochFolds(X, splits, get_backend(None), bounds=param_range, with_train_median=True)
     out = (folds.scores(param_range, "train"), folds.scores(param_range, "test"))
     return out + (param_range,) if return_param_range else out

@@ -39,11 +39,7 @@ from ._validation import (
     get_picks_by_type,
     handle_picks,
 )
-from .local_reject import (
-    LocalAutoReject,
-    bad_epochs_mask,
-    interp_sets,
-)
+from .local_reject import LocalAutoReject, interp_sets, interpolation_labels
 
 
 def _check_cv(cv):
@@ -107,8 +103,9 @@ def _run_local_reject_cv(
         Fitted on all epochs (thresholds).
     loss : array, shape (n_consensus, n_interpolate, n_folds)
     """
+    from ._folds import FoldMeans, rmse_to
     from .backends import get_backend
-    from .interpolation import Interpolator, _to_numpy
+    from .interpolation import Interpolator
 
     be = get_backend(backend)
     local_reject = LocalAutoReject(
@@ -124,10 +121,8 @@ def _run_local_reject_cv(
     peaks = np.ptp(all_data, axis=-1)
     X = all_data[:, picks]
     splits = list(cv.split(X))
-    medians = [np.median(X[test], axis=0) for _, test in splits]
+    medians = [be.median(X[test], axis=0) for _, test in splits]
     del X
-
-    from .local_reject import interpolation_labels
 
     interpolator = Interpolator(epochs.info, picks, dots=dots, backend=be)
     loss = np.zeros((len(consensus), len(n_interpolate), len(splits)))
@@ -139,26 +134,16 @@ def _run_local_reject_cv(
         X_interp = data[:, picks]
         del data
         thresholds = np.asarray(consensus) * n_channels
-        for f, (train, _) in enumerate(splits):
-            bad = bad_epochs_mask(counts[train][None, :], thresholds[:, None], 1)
-            usable = (thresholds > n_interp) & (~bad).any(axis=1)
+        # an epoch is good for a consensus when its bad-sensor count is
+        # strictly below consensus * n_channels: sort by count, keep prefixes
+        folds = FoldMeans(X_interp, counts, splits, be, bounds=thresholds, side="left")
+        for f in range(len(splits)):
+            n_kept, means = folds.means(f, thresholds)
+            # kappa must exceed rho, and an empty selection scores inf
+            usable = (thresholds > n_interp) & (n_kept > 0)
             loss[:, j, f] = np.inf
-            if not usable.any():
-                continue
-            # several consensus values often select the same epochs: compute
-            # each distinct selection once (equal selections, equal losses)
-            good, which = np.unique(~bad[usable], axis=0, return_inverse=True)
-            if np.all(np.diff(train) > 0):
-                # sorted training rows: select them in place, no copy
-                rows = np.zeros((len(good), len(X_interp)), bool)
-                rows[:, train] = good
-                means = be.subset_means(X_interp, rows)
-            else:
-                means = be.subset_means(X_interp[train], good)
-            set_loss = [
-                np.sqrt(np.mean((medians[f] - mean_) ** 2)) for mean_ in _to_numpy(be, means)
-            ]
-            loss[usable, j, f] = np.asarray(set_loss)[which.ravel()]
+            loss[usable, j, f] = rmse_to(medians[f], means[usable])
+        del X_interp, folds
     return local_reject, loss
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._bayesopt import bayes_opt
+from ._folds import FoldMeans, rmse_to
 from ._logging import log_level, logger, progress
 from ._validation import check_epochs, check_epochs_type, get_picks_by_type, handle_picks
 
@@ -38,31 +39,28 @@ _METHODS = ("bayesian_optimization", "random_search")
 class _FoldData:
     """What the loss of a threshold needs from one channel and one split."""
 
-    def __init__(self, data, splits, backend):
+    def __init__(self, data, splits, backend, medians=None):
         deltas = np.ptp(data, axis=1)
-        self.data = data
-        self.train = [train for train, _ in splits]
-        self.train_deltas = [deltas[train] for train in self.train]
-        self.medians = np.array([np.median(data[test], axis=0) for _, test in splits])
-        self.backend = backend
+        self.folds = FoldMeans(data, deltas, splits, backend)
+        # a threshold below every training peak-to-peak still keeps the
+        # smallest one (autoreject's ``max(thresh, deltas.min())``)
+        self.floors = np.array([deltas[train].min() for train, _ in splits])
+        if medians is None:
+            medians = np.array([np.median(data[test], axis=0) for _, test in splits])
+        self.medians = medians
 
     def losses(self, threshes):
         """Mean over folds of the RMSE between kept-train mean and test median.
 
         Returns, per threshold, ``-mean(scores)`` with
         ``score = -sqrt(mean((median - mean_kept) ** 2))``, the quantity
-        autoreject minimises, evaluated with the same floating-point steps.
+        autoreject minimises.
         """
-        from .interpolation import _to_numpy
-
-        means = _to_numpy(
-            self.backend,
-            self.backend.fold_threshold_means(
-                self.data, self.train, self.train_deltas, threshes
-            ),
-        )
-        # per (threshold, fold): pairwise mean over time, like np.mean of 1D
-        scores = -np.sqrt(np.mean((self.medians[None] - means) ** 2, axis=-1))
+        threshes = np.asarray(threshes, float)
+        scores = np.empty((len(threshes), self.folds.n_folds))
+        for f in range(self.folds.n_folds):
+            _, means = self.folds.means(f, np.maximum(threshes, self.floors[f]))
+            scores[:, f] = -rmse_to(self.medians[f], means)
         return -np.mean(scores, axis=-1)
 
 
@@ -109,7 +107,9 @@ def _random_search_candidates(all_threshes, random_state, n_iter=20):
     )
 
 
-def _compute_thresh(data, method, splits, random_state, backend, candidates=None):
+def _compute_thresh(
+    data, method, splits, random_state, backend, candidates=None, medians=None
+):
     """Best threshold for one channel's (augmented) epochs.
 
     Parameters
@@ -126,8 +126,10 @@ def _compute_thresh(data, method, splits, random_state, backend, candidates=None
         Where the candidate losses are computed.
     candidates : array | None
         The random-search draws (``method='random_search'`` only).
+    medians : array, shape (n_folds, n_times) | None
+        Test-fold medians, when already computed.
     """
-    folds = _FoldData(data, splits, backend)
+    folds = _FoldData(data, splits, backend, medians)
     if method == "random_search":
         # best mean test score, first one on ties (scikit-learn's rank 1)
         return candidates[int(np.argmin(folds.losses(candidates)))]
@@ -161,17 +163,24 @@ def _thresholds_one_type(
     # split, so it is drawn once.
     fixed_seed = isinstance(random_state, (int, np.integer))
     shared_splits = list(cv.split(data[:, picks[0]], y)) if fixed_seed else None
+    medians = None
+    if fixed_seed:
+        # every channel's test-fold medians in one call per fold
+        medians = np.stack(
+            [backend.median(data[test][:, picks], axis=0) for _, test in shared_splits],
+            axis=1,
+        )
     plans = []
-    for pick in picks:
+    for i, pick in enumerate(picks):
         candidates = None
         if method == "random_search":
             all_threshes = np.sort(np.ptp(data[:, pick], axis=1))
             candidates = _random_search_candidates(all_threshes, random_state)
         splits = shared_splits if fixed_seed else list(cv.split(data[:, pick], y))
-        plans.append((pick, splits, candidates))
+        plans.append((pick, splits, candidates, None if medians is None else medians[i]))
 
     def one(plan):
-        pick, splits, candidates = plan
+        pick, splits, candidates, this_medians = plan
         return _compute_thresh(
             np.ascontiguousarray(data[:, pick]),
             method,
@@ -179,6 +188,7 @@ def _thresholds_one_type(
             random_state,
             backend,
             candidates=candidates,
+            medians=this_medians,
         )
 
     it = progress(plans, "Computing thresholds ...")
