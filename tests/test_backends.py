@@ -1,9 +1,9 @@
 """Tests for the compute backends (:mod:`fastreject.backends`).
 
 Every kernel of every installed backend is compared with the straightforward
-NumPy implementations below, which are the kernels exactly as autoreject
-0.5.1 computes them (kept here as the reference even where the library's own
-NumPy backend now computes faster).
+NumPy implementations below (autoreject 0.5.1's own loops where it has the
+kernel, kept here as the reference even where the library's NumPy backend
+computes faster).
 """
 
 import os
@@ -29,8 +29,8 @@ from fastreject.backends import _common
 BACKENDS = ("numpy", "numba", "torch", "jax")
 #: kernels that must reproduce the reference bit for bit, per backend
 EXACT = {
-    "numpy": {"ptp", "median", "fold_threshold_means", "subset_means", "interp_apply"},
-    "numba": {"ptp", "median", "fold_threshold_means", "subset_means", "interp_apply"},
+    "numpy": {"ptp", "median", "interp_apply"},
+    "numba": {"ptp", "median", "interp_apply"},
     "torch": {"ptp", "median"},
     "jax": {"ptp", "median"},
 }
@@ -40,21 +40,17 @@ RTOL = 1e-12
 # --------------------------------------------------------------------------
 # reference implementations (autoreject 0.5.1 semantics, loop by loop)
 # --------------------------------------------------------------------------
-def ref_fold_threshold_means(data, train_idx, train_deltas, threshes):
-    out = np.empty((len(threshes), len(train_idx), data.shape[-1]))
-    for f, (train, deltas) in enumerate(zip(train_idx, train_deltas)):
-        floor = deltas.min()
-        for c, thresh in enumerate(threshes):
-            keep = deltas <= max(thresh, floor)
-            out[c, f] = np.mean(data[train[keep]], axis=0)
-    return out
+def ref_prefix_sums(data, order, cuts):
+    return np.array([data[order[:k]].sum(0) for k in cuts])
 
 
-def ref_subset_means(data, row_masks):
-    out = np.empty((len(row_masks),) + data.shape[1:])
-    for s, mask in enumerate(row_masks):
-        out[s] = np.mean(data[mask], axis=0)
-    return out
+def check_prefix_sums(got, data, order, cuts):
+    """Prefix sums equal the reference up to rounding of the terms' magnitude."""
+    assert isinstance(got, np.ndarray) and got.dtype == np.float64
+    want = ref_prefix_sums(data, order, cuts)
+    assert got.shape == want.shape
+    scale = np.abs(ref_prefix_sums(np.abs(data), order, cuts)).max()
+    assert_allclose(got, want, rtol=RTOL, atol=RTOL * scale)
 
 
 def ref_ransac_correlations(data, mappings, n_resample):
@@ -100,12 +96,19 @@ def check(backend, kernel, got, want):
         assert_allclose(got, want, rtol=RTOL, atol=RTOL * scale * 1e-3, equal_nan=True)
 
 
-def make_folds(rng, n_epochs=60, n_times=33, n_folds=4, n_train=45, scale=1e-5):
-    data = rng.standard_normal((n_epochs, n_times)) * scale
-    deltas = np.ptp(data, axis=1)
-    train_idx = [np.sort(rng.choice(n_epochs, n_train, replace=False)) for _ in range(n_folds)]
-    train_deltas = [deltas[t] for t in train_idx]
-    return data, train_idx, train_deltas, deltas
+def make_prefix(rng, shape, n_selected, kind):
+    """Data, a permutation subset of its rows and cuts of the given kind."""
+    data = rng.standard_normal(shape) * 1e-5
+    order = rng.permutation(shape[0])[:n_selected]
+    if kind == "single":
+        cuts = np.array([n_selected])
+    elif kind == "first":
+        cuts = np.array([1])
+    elif kind == "every":
+        cuts = np.arange(1, n_selected + 1)
+    else:  # a few, not necessarily ending at n_selected
+        cuts = np.sort(rng.choice(np.arange(1, n_selected + 1), 5, replace=False))
+    return data, order, cuts
 
 
 def make_ransac(rng, n_epochs=5, n_channels=12, n_times=40, n_resample=7, k=3):
@@ -162,55 +165,63 @@ def test_median(backend, n, axis):
     check(backend, "median", backend.median(x, axis=axis), np.median(x, axis=axis))
 
 
-def test_fold_threshold_means(backend):
-    rng = np.random.default_rng(2)
-    data, train_idx, train_deltas, deltas = make_folds(rng)
-    threshes = np.concatenate(
-        [
-            [deltas.min() / 2],  # below every floor: only the minimum row kept
-            np.sort(rng.uniform(deltas.min(), deltas.max(), 9)),
-            [deltas.max() * 2] * 2,  # duplicates, all rows kept
-        ]
-    )
-    threshes = np.insert(threshes, 4, threshes[4])  # a duplicate in the middle
-    want = ref_fold_threshold_means(data, train_idx, train_deltas, threshes)
-    got = backend.fold_threshold_means(data, train_idx, train_deltas, threshes)
-    check(backend, "fold_threshold_means", got, want)
-
-
-def test_fold_threshold_means_single_row(backend):
-    """One training epoch per fold and thresholds that keep only the floor."""
-    rng = np.random.default_rng(3)
-    data, _, _, deltas = make_folds(rng, n_epochs=10, n_train=5)
-    train_idx = [np.array([3]), np.array([7, 1, 4])]  # unsorted on purpose
-    train_deltas = [deltas[t] for t in train_idx]
-    threshes = np.array([0.0, 0.0, deltas.max()])
-    want = ref_fold_threshold_means(data, train_idx, train_deltas, threshes)
-    got = backend.fold_threshold_means(data, train_idx, train_deltas, threshes)
-    check(backend, "fold_threshold_means", got, want)
-
-
-def test_fold_threshold_means_one_sample(backend):
-    """One time sample: np.mean sums pairwise there, and so must we."""
-    rng = np.random.default_rng(11)
-    data, train_idx, train_deltas, deltas = make_folds(rng, n_times=1)
-    deltas = [rng.random(len(t)) for t in train_idx]
-    threshes = np.linspace(0, 1, 5)
-    want = ref_fold_threshold_means(data, train_idx, deltas, threshes)
-    got = backend.fold_threshold_means(data, train_idx, deltas, threshes)
-    check(backend, "fold_threshold_means", got, want)
-
-
 @pytest.mark.parametrize("shape", [(40,), (40, 1), (40, 17), (40, 4, 17)])
-def test_subset_means(backend, shape):
+@pytest.mark.parametrize("kind", ["single", "first", "every", "some"])
+def test_prefix_sums(backend, shape, kind):
     rng = np.random.default_rng(4)
-    data = rng.standard_normal(shape) * 1e-5
-    masks = rng.random((6, shape[0])) < 0.7
-    masks[0] = False
-    masks[0, 11] = True  # a single kept row
-    masks[1] = True  # every row
-    want = ref_subset_means(data, masks)
-    check(backend, "subset_means", backend.subset_means(data, masks), want)
+    data, order, cuts = make_prefix(rng, shape, 30, kind)
+    got = backend.prefix_sums(data, order, cuts)
+    check_prefix_sums(got, data, order, cuts)
+    if backend.name == "numba":  # the same operations as the reference backend
+        assert_array_equal(got, get_backend("numpy").prefix_sums(data, order, cuts), strict=True)
+
+
+@pytest.mark.parametrize("n_selected", [129, 300])
+def test_prefix_sums_long(backend, n_selected):
+    """Long segments (NumPy's pairwise summation splits above 128 terms)."""
+    rng = np.random.default_rng(14)
+    data = rng.standard_normal((n_selected + 10, 2, 300))
+    order = rng.permutation(n_selected + 10)[:n_selected]
+    cuts = np.array([1, 2, 9, n_selected - 7, n_selected])
+    got = backend.prefix_sums(data, order, cuts)
+    check_prefix_sums(got, data, order, cuts)
+    if backend.name == "numba":
+        assert_array_equal(got, get_backend("numpy").prefix_sums(data, order, cuts), strict=True)
+
+
+@pytest.mark.parametrize("ratio", [0, 10**9])
+def test_prefix_sums_paths(backend, monkeypatch, ratio):
+    """torch and jax: the running-sum path and the weighted-product path."""
+    if backend.name not in ("torch", "jax"):
+        pytest.skip("one path only")
+    module = sys.modules[type(backend).__module__]
+    monkeypatch.setattr(module, "_PRODUCT_RATIO", ratio)
+    rng = np.random.default_rng(15)
+    for kind in ("single", "every", "some"):
+        data, order, cuts = make_prefix(rng, (25, 3, 11), 20, kind)
+        check_prefix_sums(backend.prefix_sums(data, order, cuts), data, order, cuts)
+    # repeated and negative row indices count as NumPy indexing does
+    data = rng.standard_normal((6, 4))
+    order = np.array([2, -1, 2, 0, 5])
+    check_prefix_sums(backend.prefix_sums(data, order, [2, 4, 5]), data, order, [2, 4, 5])
+
+
+@pytest.mark.parametrize(
+    "order, cuts, error",
+    [
+        ([0, 1, 2], [0, 2], ValueError),  # empty prefix
+        ([0, 1, 2], [2, 2], ValueError),  # not strictly increasing
+        ([0, 1, 2], [3, 2], ValueError),
+        ([0, 1, 2], [4], ValueError),  # past the order
+        ([0, 1, 2], [], ValueError),
+        ([0, 9, 2], [2], IndexError),  # row out of range
+        ([0, -9, 2], [3], IndexError),
+    ],
+)
+def test_prefix_sums_bad_args(backend, order, cuts, error):
+    data = np.ones((5, 3))
+    with pytest.raises(error):
+        backend.prefix_sums(data, np.array(order, dtype=int), np.array(cuts, dtype=int))
 
 
 def test_interp_apply(backend):
@@ -251,26 +262,26 @@ def test_ransac_chunks(backend, monkeypatch):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    n_rows=st.integers(1, 30),
-    n_cols=st.integers(2, 40),
-    n_sets=st.integers(1, 5),
+    n_rows=st.integers(1, 300),
+    n_cols=st.integers(1, 40),
+    n_cuts=st.integers(1, 12),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_means_bit_identical_property(n_rows, n_cols, n_sets, seed):
-    """numba means equal np.mean bit for bit, whatever the shapes."""
-    pytest.importorskip("numba")
-    be = get_backend("numba")
+def test_prefix_sums_property(n_rows, n_cols, n_cuts, seed):
+    """Every backend matches the reference; numba matches numpy bit for bit."""
     rng = np.random.default_rng(seed)
     data = rng.standard_normal((n_rows, n_cols)) * 10.0 ** rng.integers(-8, 8)
-    masks = rng.random((n_sets, n_rows)) < 0.5
-    masks[np.arange(n_sets), rng.integers(0, n_rows, n_sets)] = True
-    assert_array_equal(be.subset_means(data, masks), ref_subset_means(data, masks), strict=True)
-    train_idx = [rng.permutation(n_rows)[: rng.integers(1, n_rows + 1)] for _ in range(n_sets)]
-    deltas = [np.round(rng.random(len(t)), 1) for t in train_idx]  # with ties
-    threshes = np.round(rng.random(7), 1)
-    want = ref_fold_threshold_means(data, train_idx, deltas, threshes)
-    got = be.fold_threshold_means(data, train_idx, deltas, threshes)
-    assert_array_equal(got, want, strict=True)
+    order = rng.permutation(n_rows)[: rng.integers(1, n_rows + 1)]
+    n_cuts = min(n_cuts, len(order))
+    cuts = np.sort(rng.choice(np.arange(1, len(order) + 1), n_cuts, replace=False))
+    want = get_backend("numpy").prefix_sums(data, order, cuts)
+    check_prefix_sums(want, data, order, cuts)
+    for name in backends.available_backends():
+        got = get_backend(name).prefix_sums(data, order, cuts)
+        if name == "numba":
+            assert_array_equal(got, want, strict=True)
+        else:
+            check_prefix_sums(got, data, order, cuts)
 
 
 @pytest.mark.parametrize("n", range(1, 66))
@@ -301,7 +312,7 @@ def test_backend_really_runs(backend, monkeypatch):
     rng = np.random.default_rng(9)
     data, mappings = make_ransac(rng)
     backend.ransac_correlations(data, mappings, 7)
-    backend.subset_means(data, np.ones((2, 5), bool))
+    backend.prefix_sums(data, np.arange(5), np.array([2, 5]))
     if backend.name == "torch":
         import torch
 
@@ -313,7 +324,7 @@ def test_backend_really_runs(backend, monkeypatch):
     elif backend.name == "numba":
         from fastreject.backends import _numba
 
-        for kernel in (_numba._ransac_corr, _numba._subset_means_blocked):
+        for kernel in (_numba._ransac_corr, _numba._prefix_sums_blocked):
             assert kernel.signatures, f"{kernel} never compiled, so never ran"
     else:
         assert type(backend).__module__ == "fastreject.backends._numpy"
@@ -350,9 +361,11 @@ def test_gpu_kernels(name):
     want = ref_ransac_correlations(data, mappings, 6)
     check(be, "ransac_correlations", be.ransac_correlations(data, mappings, 6), want)
     check(be, "median", be.median(data, axis=0), np.median(data, axis=0))
-    masks = rng.random((3, 5)) < 0.6
-    masks[:, 0] = True
-    check(be, "subset_means", be.subset_means(data, masks), ref_subset_means(data, masks))
+    order, cuts = np.array([4, 0, 2, 3]), np.array([1, 3, 4])
+    check_prefix_sums(be.prefix_sums(data, order, cuts), data, order, cuts)
+    flat = data.reshape(len(data), -1)
+    order, cuts = np.array([3, 1, 0, 2]), np.arange(1, 5)  # many cuts: running sum
+    check_prefix_sums(be.prefix_sums(flat, order, cuts), flat, order, cuts)
 
 
 def test_jax_leaves_global_x64_alone():
@@ -536,8 +549,6 @@ def test_kernels_accept_native_arrays(backend):
     check(backend, "ransac_correlations", backend.ransac_correlations(native, mappings, 6), want)
     check(backend, "ptp", backend.ptp(native, axis=-1), np.ptp(data, axis=-1))
     check(backend, "median", backend.median(native, axis=0), np.median(data, axis=0))
-    flat, train_idx, train_deltas, deltas = make_folds(rng)
-    threshes = np.sort(rng.uniform(deltas.min(), deltas.max(), 5))
-    got = backend.fold_threshold_means(backend.asarray(flat), train_idx, train_deltas, threshes)
-    want = ref_fold_threshold_means(flat, train_idx, train_deltas, threshes)
-    check(backend, "fold_threshold_means", got, want)
+    order, cuts = np.array([3, 0, 4]), np.array([1, 3])
+    got = backend.prefix_sums(native, order, cuts)
+    check_prefix_sums(got, data, order, cuts)

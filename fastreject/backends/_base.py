@@ -1,11 +1,12 @@
 """The kernel interface every compute backend implements.
 
-The numpy backend (:mod:`fastreject.backends._numpy`) is the reference: its
-float64 results reproduce autoreject 0.5.1 bit for bit, because it performs the
-same floating-point operations in the same order (for example, means over
-epochs are sequential sums in epoch order, exactly what ``np.mean(x, axis=0)``
-does). Other backends must match it to 1e-9 relative in float64 and produce
-identical decisions.
+The numpy backend (:mod:`fastreject.backends._numpy`) is the reference. Its
+``ptp``, ``median`` and ``interp_apply`` perform autoreject 0.5.1's own
+operations; means over epochs are computed from sorted prefix sums
+(:meth:`Backend.prefix_sums`), so they equal autoreject's epoch-order means to
+about 1e-15 relative, and every decision is identical. Other backends must
+match the numpy backend to 1e-9 relative in float64 and produce identical
+decisions.
 
 Arrays passed in and returned are NumPy arrays unless a method says otherwise;
 backends move data to their device internally and may cache it. The only ways
@@ -22,8 +23,7 @@ import numpy as np
 KERNELS = (
     "ptp",
     "median",
-    "fold_threshold_means",
-    "subset_means",
+    "prefix_sums",
     "interp_apply",
     "ransac_correlations",
 )
@@ -86,43 +86,26 @@ class Backend:
         """Median along ``axis`` (mean of the two middle values when even)."""
         raise NotImplementedError
 
-    def fold_threshold_means(self, data, train_idx, train_deltas, threshes):
-        """Means of the kept training epochs for many thresholds and folds.
+    def prefix_sums(self, data, order, cuts):
+        """Cumulative sums of ``data`` rows taken in ``order``, at ``cuts``.
 
-        For fold ``f`` and threshold ``t`` the kept epochs are
-        ``train_idx[f][train_deltas[f] <= max(t, train_deltas[f].min())]``
-        (in that order) and the result is their mean over epochs, computed as
-        a sequential sum in that order divided by the count.
-
-        Parameters
-        ----------
-        data : array, shape (n_epochs, n_times)
-            One channel's data.
-        train_idx : list of array of int, length n_folds
-            Training indices of each fold, in split order.
-        train_deltas : list of array of float, length n_folds
-            Peak-to-peak of ``data[train_idx[f]]``.
-        threshes : array, shape (n_thresh,)
-            Candidate thresholds.
-
-        Returns
-        -------
-        means : array, shape (n_thresh, n_folds, n_times)
-        """
-        raise NotImplementedError
-
-    def subset_means(self, data, row_masks):
-        """Means over the rows selected by each mask, sequential in row order.
+        ``out[i]`` is the sum of ``data[order[:cuts[i]]]``. This is how every
+        "mean of the kept epochs" of fastreject is computed: rows are ordered
+        so that each candidate (threshold, consensus) keeps a prefix, and one
+        pass gives the sums of all candidates. Results equal autoreject's
+        epoch-order sums up to rounding (about 1e-15 relative).
 
         Parameters
         ----------
         data : array, shape (n_rows, ...)
-        row_masks : array of bool, shape (n_sets, n_rows)
-            Each mask selects at least one row.
+        order : array of int, shape (n_selected,)
+            Rows in summation order.
+        cuts : array of int, shape (n_cuts,)
+            Strictly increasing prefix lengths, each in ``[1, n_selected]``.
 
         Returns
         -------
-        means : array, shape (n_sets, ...)
+        sums : array, shape (n_cuts, ...)
         """
         raise NotImplementedError
 

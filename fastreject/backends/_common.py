@@ -1,7 +1,7 @@
 """Host-side (NumPy) preparation shared by the backends.
 
-Everything here runs on small index arrays, never on the bulk data, so every
-backend can share it and they all agree on which rows enter which mean.
+Everything here runs on small index or weight arrays, never on the bulk data,
+so every backend can share it.
 """
 
 from __future__ import annotations
@@ -13,91 +13,71 @@ import numpy as np
 RANSAC_CHUNK_ELEMENTS = 2**23
 
 
-def fold_tasks(train_idx, train_deltas, threshes):
-    """Distinct kept-row sets of :meth:`Backend.fold_threshold_means`.
+def check_prefix_args(n_rows, order, cuts):
+    """Validate the arguments of :meth:`Backend.prefix_sums`.
 
-    For a fold, the kept sets ``deltas <= max(t, deltas.min())`` of all the
-    thresholds are nested, so two thresholds keep the same rows exactly when
-    they keep the same number of rows; each distinct set is averaged once.
-
-    Parameters
-    ----------
-    train_idx : list of array of int, length n_folds
-        Training indices of each fold, in split order.
-    train_deltas : list of array of float, length n_folds
-        Peak-to-peak of the training epochs of each fold.
-    threshes : array, shape (n_thresh,)
-        Candidate thresholds.
-
-    Returns
-    -------
-    rows : list of array of int
-        The kept epochs (indices into the data, in train order) of each
-        distinct set.
-    slot : array of int, shape (n_thresh, n_folds)
-        Index into ``rows`` of each (threshold, fold) pair; ``-1`` where no
-        epoch is kept (the mean is then NaN, as ``np.mean`` of nothing).
-    """
-    threshes = np.asarray(threshes, float)
-    rows = []
-    slot = np.full((len(threshes), len(train_idx)), -1, dtype=np.intp)
-    for f, (train, deltas) in enumerate(zip(train_idx, train_deltas)):
-        train = np.asarray(train)
-        deltas = np.asarray(deltas)
-        floor = deltas.min()
-        seen = {}
-        for c, thresh in enumerate(threshes):
-            keep = deltas <= max(thresh, floor)
-            n_keep = int(np.count_nonzero(keep))
-            if n_keep == 0:
-                continue
-            if n_keep not in seen:
-                seen[n_keep] = len(rows)
-                rows.append(train[keep])
-            slot[c, f] = seen[n_keep]
-    return rows, slot
-
-
-def padded_rows(rows):
-    """Stack index arrays of unequal length into a padded matrix.
+    Compiled kernels do not bounds-check, so what would read outside the data
+    is refused here.
 
     Parameters
     ----------
-    rows : list of array of int
-        Row indices of each set (each non-empty).
+    n_rows : int
+        Number of rows of the data.
+    order : array of int, shape (n_selected,)
+    cuts : array of int, shape (n_cuts,)
 
-    Returns
-    -------
-    table : array of int64, shape (n_sets, max_len)
-        Row indices, padded with 0.
-    lengths : array of int64, shape (n_sets,)
+    Raises
+    ------
+    ValueError
+        For empty or non 1-D ``order`` or ``cuts``, or cuts that are not
+        strictly increasing in ``[1, n_selected]``.
+    IndexError
+        For rows of ``order[:cuts[-1]]`` outside ``[-n_rows, n_rows)``.
     """
-    lengths = np.array([len(r) for r in rows], dtype=np.int64)
-    table = np.zeros((len(rows), max(lengths.max(initial=0), 1)), dtype=np.int64)
-    for k, r in enumerate(rows):
-        table[k, : len(r)] = r
-    return table, lengths
+    if order.ndim != 1 or cuts.ndim != 1 or len(cuts) == 0:
+        raise ValueError("order and cuts must be non-empty 1-D arrays of int.")
+    if cuts[0] < 1 or cuts[-1] > len(order) or np.any(np.diff(cuts) <= 0):
+        raise ValueError(
+            f"cuts must be strictly increasing in [1, len(order) = {len(order)}]."
+        )
+    used = order[: cuts[-1]]
+    if used.min() < -n_rows or used.max() >= n_rows:
+        raise IndexError(f"order has indices out of range for {n_rows} rows.")
 
 
-def scatter_fold_means(unique_means, slot, n_times):
-    """Place the means of the distinct sets at their (threshold, fold) slots.
+def prefix_weights(n_rows, order, cuts):
+    """0/1 weights that turn :meth:`Backend.prefix_sums` into one product.
 
     Parameters
     ----------
-    unique_means : array, shape (n_sets, n_times)
-    slot : array of int, shape (n_thresh, n_folds)
-        From :func:`fold_tasks`.
-    n_times : int
+    n_rows : int
+    order : array of int, shape (n_selected,)
+    cuts : array of int, shape (n_cuts,)
+        As for :meth:`Backend.prefix_sums` (checked by
+        :func:`check_prefix_args` first).
 
     Returns
     -------
-    means : array, shape (n_thresh, n_folds, n_times)
+    weights : array of float64, shape (n_cuts, n_rows)
+        ``weights[i, r]`` counts the occurrences of row ``r`` in
+        ``order[:cuts[i]]``, so ``weights @ data`` gives the prefix sums.
     """
-    out = np.empty(slot.shape + (n_times,))
-    if len(unique_means):
-        out[...] = unique_means[np.maximum(slot, 0)]
-    out[slot < 0] = np.nan
-    return out
+    n = int(cuts[-1])
+    rows = np.asarray(order[:n], dtype=np.intp) % max(n_rows, 1)
+    segment = np.repeat(np.arange(len(cuts)), np.diff(cuts, prepend=0))
+    counts = np.zeros((len(cuts), n_rows))
+    np.add.at(counts, (segment, rows), 1.0)
+    return np.cumsum(counts, axis=0)
+
+
+def use_product(n_rows, n_selected, n_cuts, ratio):
+    """Whether the product of :func:`prefix_weights` beats a running sum.
+
+    The product costs ``n_cuts * n_rows`` multiply-adds per column, the
+    running sum about ``n_selected`` slower (gathered, scanned) additions;
+    ``ratio`` is how much faster a multiply-add of the product is.
+    """
+    return n_cuts * n_rows <= ratio * n_selected
 
 
 def ransac_subsets(mappings, n_resample):

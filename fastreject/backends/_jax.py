@@ -10,9 +10,11 @@ older JAX), which is restored on exit. Consequently, arrays returned by
 
 Agreement with the NumPy reference in float64: ``ptp`` and ``median`` exact
 (sort, then the mean of the two middle values); the RANSAC medians are exact
-too (a sorting network that XLA fuses into one elementwise kernel); means and
-products are matrix products (about 1e-15 relative; tests use 1e-12). Inputs with NaN or
-infinity for ``ransac_correlations`` are handed to the NumPy reference.
+too (a sorting network that XLA fuses into one elementwise kernel). The prefix
+sums (a product with 0/1 weights, or ``jnp.cumsum`` for very many cuts) and
+the other products add in another order than NumPy (about 1e-15 relative;
+tests use 1e-12). Inputs with NaN or infinity for ``ransac_correlations`` are
+handed to the NumPy reference.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ import numpy as np
 
 from ._base import Backend
 from ._common import (
-    fold_tasks,
+    check_prefix_args,
     median_network,
+    prefix_weights,
     ransac_chunk,
     ransac_subsets,
-    scatter_fold_means,
+    use_product,
 )
 from ._numpy import NumpyBackend
 
@@ -73,10 +76,10 @@ def _median_jit(x, axis, lo, hi):
     return _median(x, axis, lo, hi)
 
 
-@jax.jit
-def _weighted_means(weights, flat):
-    counts = jnp.sum(weights, axis=1, keepdims=True)
-    return jnp.matmul(weights, flat, precision=_HIGHEST) / counts
+#: :func:`~fastreject.backends._common.use_product` ratio: XLA's cumulative
+#: sum is a parallel scan, slow on the CPU, so the product wins up to
+#: hundreds of cuts
+_PRODUCT_RATIO = 512
 
 
 @partial(jax.jit, static_argnames=("pairs", "lo", "hi"))
@@ -159,24 +162,24 @@ class JaxBackend(Backend):
             n = t.shape[axis]
             return self.to_numpy(_median_jit(t, axis, (n - 1) // 2, n // 2))
 
-    def fold_threshold_means(self, data, train_idx, train_deltas, threshes):
-        rows, slot = fold_tasks(train_idx, train_deltas, threshes)
-        n_epochs, n_times = tuple(getattr(data, "shape", None) or np.shape(data))
-        if not rows:
-            return scatter_fold_means(np.empty((0, n_times)), slot, n_times)
-        weights = np.zeros((len(rows), n_epochs))
-        for k, r in enumerate(rows):
-            weights[k, r] = 1.0
-        with self._scope():
-            unique = _weighted_means(self.asarray(weights), self.asarray(data))
-            return scatter_fold_means(self.to_numpy(unique), slot, n_times)
-
-    def subset_means(self, data, row_masks):
+    def prefix_sums(self, data, order, cuts):
+        order = np.asarray(order, dtype=np.int64)
+        cuts = np.asarray(cuts, dtype=np.int64)
         with self._scope():
             t = self.asarray(data)
-            weights = self.asarray(np.asarray(row_masks, dtype=float))
-            out = _weighted_means(weights, t.reshape(t.shape[0], -1))
-            return self.to_numpy(out.reshape((weights.shape[0],) + tuple(t.shape[1:])))
+            check_prefix_args(t.shape[0], order, cuts)
+            if use_product(t.shape[0], int(cuts[-1]), len(cuts), _PRODUCT_RATIO):
+                # one product with 0/1 weights (no gather); contracting axis 0
+                # directly, as a reshape would copy the data
+                weights = self.asarray(prefix_weights(t.shape[0], order, cuts))
+                out = jax.lax.dot_general(
+                    weights, t, (((1,), (0,)), ((), ())), precision=_HIGHEST
+                )
+            else:
+                # many cuts: gather the rows in order, running sum, pick the cuts
+                out = jnp.cumsum(t[self.asarray(order[: cuts[-1]])], axis=0)
+                out = out[self.asarray(cuts - 1)]
+            return self.to_numpy(out)
 
     def interp_apply(self, matrix, data):
         with self._scope():

@@ -7,38 +7,35 @@ fastreject`` never pays for ``import numba``. Functions are compiled with
 
 Agreement with the NumPy reference (float64):
 
-- ``ptp``, ``median``, ``fold_threshold_means``, ``subset_means`` and
-  ``interp_apply``: bit-identical. Means are sequential sums over the selected
-  rows in row order followed by one division by the count, which is what
-  ``np.mean(x, axis=0)`` does; parallelism is across thresholds, folds, sets
-  or column blocks, never inside one sum.
+- ``ptp``, ``median``, ``prefix_sums`` and ``interp_apply``: bit-identical.
+  ``prefix_sums`` performs the reference's operations in its order (each
+  segment between consecutive cuts summed as ``np.add.reduceat`` does: its
+  first row plus NumPy's pairwise sum of the others; then a running total of
+  the segments); parallelism is across column blocks, never inside one sum.
 - ``ransac_correlations``: the medians are exact order statistics (a sorting
   network), the sparse products and the correlation sums run in another
   order than BLAS, so the result matches to about 1e-15 relative.
 
 Inputs that are not float64, that contain NaN or infinity
-(``ransac_correlations``), or with a single value per row (where ``np.mean``
-sums pairwise instead of row by row) are handed to the NumPy reference.
+(``ransac_correlations``), or that are one-dimensional (``prefix_sums``) are
+handed to the NumPy reference.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from ._base import Backend
-from ._common import (
-    fold_tasks,
-    median_network,
-    padded_rows,
-    ransac_subsets,
-    scatter_fold_means,
-)
+from ._common import check_prefix_args, median_network, ransac_subsets
 from ._numpy import NumpyBackend
 
-#: columns per block in :func:`_subset_means_blocked` (a block of every row
-#: stays in cache while each set's mean over it accumulates)
-_SUBSET_BLOCK = 1024
+#: columns per block of :func:`_prefix_sums_blocked`, at most (a block of
+#: the running sums stays in cache while the rows stream through)
+_PREFIX_BLOCK = 256
+#: columns per block, at least (smaller blocks cost more than they share)
+_PREFIX_MIN_BLOCK = 64
 
 
 @njit(parallel=True, cache=True)
@@ -77,46 +74,86 @@ def _median_rows(x):  # pragma: no cover - compiled
     return out
 
 
-@njit(parallel=True, cache=True)
-def _rows_means(data, rows, lengths):  # pragma: no cover - compiled
-    n_sets = rows.shape[0]
-    n_times = data.shape[1]
-    out = np.empty((n_sets, n_times))
-    for k in prange(n_sets):
-        n = lengths[k]
-        first = rows[k, 0]
-        for t in range(n_times):
-            out[k, t] = data[first, t]
-        for j in range(1, n):
-            row = rows[k, j]
-            for t in range(n_times):
-                out[k, t] += data[row, t]
-        for t in range(n_times):
-            out[k, t] /= n
-    return out
+@njit(cache=True)
+def _pairwise_rows(data, order, lo, n, c0, res, r):  # pragma: no cover - compiled
+    """``res = sum(data[order[lo:lo + n], c0:c0 + len(res)], axis=0)``.
+
+    NumPy's pairwise summation (``pairwise_sum`` of its add loops) column by
+    column, vectorised along the columns: below 8 terms a plain sum, up to
+    128 eight interleaved accumulators, above that two halves (the first a
+    multiple of 8 long). ``r`` is scratch of shape (8, len(res)).
+    """
+    w = res.shape[0]
+    if n < 8:
+        for c in range(w):
+            res[c] = -0.0
+        for i in range(lo, lo + n):
+            src = data[order[i]]
+            for c in range(w):
+                res[c] += src[c0 + c]
+    elif n <= 128:
+        for k in range(8):
+            src = data[order[lo + k]]
+            for c in range(w):
+                r[k, c] = src[c0 + c]
+        i = 8
+        m = n - n % 8
+        while i < m:
+            for k in range(8):
+                src = data[order[lo + i + k]]
+                for c in range(w):
+                    r[k, c] += src[c0 + c]
+            i += 8
+        for c in range(w):
+            res[c] = ((r[0, c] + r[1, c]) + (r[2, c] + r[3, c])) + (
+                (r[4, c] + r[5, c]) + (r[6, c] + r[7, c])
+            )
+        while i < n:
+            src = data[order[lo + i]]
+            for c in range(w):
+                res[c] += src[c0 + c]
+            i += 1
+    else:
+        n2 = n // 2
+        n2 -= n2 % 8
+        _pairwise_rows(data, order, lo, n2, c0, res, r)
+        tmp = np.empty(w)
+        _pairwise_rows(data, order, lo + n2, n - n2, c0, tmp, r)
+        for c in range(w):
+            res[c] += tmp[c]
 
 
 @njit(parallel=True, cache=True)
-def _subset_means_blocked(data, rows, lengths, block):  # pragma: no cover
+def _prefix_sums_blocked(data, order, cuts, block):  # pragma: no cover - compiled
     n_cols = data.shape[1]
-    n_sets = rows.shape[0]
-    out = np.empty((n_sets, n_cols))
+    n_cuts = cuts.shape[0]
+    out = np.empty((n_cuts, n_cols))
     n_blocks = (n_cols + block - 1) // block
     for b in prange(n_blocks):
         c0 = b * block
-        c1 = min(n_cols, c0 + block)
-        for s in range(n_sets):
-            acc = out[s, c0:c1]
-            first = data[rows[s, 0], c0:c1]
-            for c in range(c1 - c0):
-                acc[c] = first[c]
-            for j in range(1, lengths[s]):
-                src = data[rows[s, j], c0:c1]
-                for c in range(c1 - c0):
-                    acc[c] += src[c]
-            n = lengths[s]
-            for c in range(c1 - c0):
-                acc[c] /= n
+        w = min(n_cols, c0 + block) - c0
+        scratch = np.empty((8, w))
+        rest = np.empty(w)
+        start = 0
+        for i in range(n_cuts):
+            # segment sum as np.add.reduceat: its first row, plus the
+            # pairwise sum of the others
+            acc = out[i, c0 : c0 + w]
+            first = data[order[start]]
+            n = cuts[i] - start
+            if n > 1:
+                _pairwise_rows(data, order, start + 1, n - 1, c0, rest, scratch)
+                for c in range(w):
+                    acc[c] = first[c0 + c] + rest[c]
+            else:
+                for c in range(w):
+                    acc[c] = first[c0 + c]
+            # running total of the segments, as np.cumsum
+            if i > 0:
+                prev = out[i - 1, c0 : c0 + w]
+                for c in range(w):
+                    acc[c] = prev[c] + acc[c]
+            start = cuts[i]
     return out
 
 
@@ -234,32 +271,20 @@ class NumbaBackend(Backend):
         rows = np.ascontiguousarray(moved).reshape(-1, moved.shape[-1])
         return _median_rows(rows).reshape(moved.shape[:-1])
 
-    def fold_threshold_means(self, data, train_idx, train_deltas, threshes):
+    def prefix_sums(self, data, order, cuts):
         data = np.asarray(data)
-        if data.dtype != np.float64 or data.shape[-1] < 2:
-            # one time sample: np.mean sums pairwise, not row by row
-            return self._numpy.fold_threshold_means(data, train_idx, train_deltas, threshes)
-        rows, slot = fold_tasks(train_idx, train_deltas, threshes)
-        n_times = data.shape[-1]
-        if rows:
-            table, lengths = padded_rows(rows)
-            unique = _rows_means(np.ascontiguousarray(data), table, lengths)
-        else:
-            unique = np.empty((0, n_times))
-        return scatter_fold_means(unique, slot, n_times)
-
-    def subset_means(self, data, row_masks):
-        data = np.asarray(data)
-        masks = np.asarray(row_masks, dtype=bool)
-        if data.dtype != np.float64 or data.size == 0 or data.size == data.shape[0]:
-            # one value per row: np.mean sums pairwise, not row by row
-            return self._numpy.subset_means(data, row_masks)
-        if not masks.any(axis=1).all():  # np.mean of nothing: NaN and its warning
-            return self._numpy.subset_means(data, row_masks)
-        rows, lengths = padded_rows([np.flatnonzero(m) for m in masks])
+        if data.dtype != np.float64 or data.ndim < 2 or data.size == 0:
+            return self._numpy.prefix_sums(data, order, cuts)
+        order = np.ascontiguousarray(order, dtype=np.int64)
+        cuts = np.ascontiguousarray(cuts, dtype=np.int64)
+        check_prefix_args(data.shape[0], order, cuts)
         flat = np.ascontiguousarray(data).reshape(data.shape[0], -1)
-        out = _subset_means_blocked(flat, rows, lengths, _SUBSET_BLOCK)
-        return out.reshape((len(masks),) + data.shape[1:])
+        n_cols = flat.shape[1]
+        # a few blocks per thread, each between the two block bounds
+        per = -(-n_cols // (4 * numba.get_num_threads()))
+        block = min(_PREFIX_BLOCK, max(_PREFIX_MIN_BLOCK, per))
+        out = _prefix_sums_blocked(flat, order, cuts, block)
+        return out.reshape((len(cuts),) + data.shape[1:])
 
     def interp_apply(self, matrix, data):
         # BLAS is already the fastest (multi-threaded) batched product

@@ -9,11 +9,12 @@ Agreement with the NumPy reference in float64: ``ptp`` and ``median`` are
 exact (``median`` sorts and averages the two middle values, like
 ``np.median``; ``torch.median`` would return the lower one), and so are the
 RANSAC medians (sorted on GPUs; on the CPU a sorting network of in-place
-``minimum``/``maximum`` passes, faster than ``torch.sort``). The means and
-products are matrix products whose summation order differs from NumPy's
-sequential sums, so they agree to about 1e-15 relative (tests use 1e-12). In
-float32 (``precision='float32'``, required on MPS, which has no float64)
-expect about 1e-6 relative and possibly different decisions near thresholds.
+``minimum``/``maximum`` passes, faster than ``torch.sort``). The prefix sums
+(a product with 0/1 weights for few cuts, else ``torch.cumsum``) and the
+other products add in another order than NumPy, so they agree to about 1e-15
+relative (tests use 1e-12). In float32 (``precision='float32'``, required on
+MPS, which has no float64) expect about 1e-6 relative and possibly different
+decisions near thresholds.
 Inputs with NaN or infinity for ``ransac_correlations`` are handed to the NumPy
 reference.
 """
@@ -25,13 +26,20 @@ import torch
 
 from ._base import Backend
 from ._common import (
-    fold_tasks,
+    check_prefix_args,
     median_network,
+    prefix_weights,
     ransac_chunk,
     ransac_subsets,
-    scatter_fold_means,
+    use_product,
 )
 from ._numpy import NumpyBackend
+
+
+#: :func:`~fastreject.backends._common.use_product` ratio: a multiply-add of
+#: a matrix product against an addition of ``torch.cumsum`` along rows
+#: (measured on CPU; on GPUs both are fast)
+_PRODUCT_RATIO = 32
 
 
 class TorchBackend(Backend):
@@ -85,23 +93,24 @@ class TorchBackend(Backend):
             t, axis = t.reshape(-1), 0
         return self.to_numpy(_median(t, axis))
 
-    def fold_threshold_means(self, data, train_idx, train_deltas, threshes):
-        rows, slot = fold_tasks(train_idx, train_deltas, threshes)
-        n_epochs, n_times = tuple(getattr(data, "shape", None) or np.shape(data))
-        if not rows:
-            return scatter_fold_means(np.empty((0, n_times)), slot, n_times)
-        weights = np.zeros((len(rows), n_epochs))
-        for k, r in enumerate(rows):
-            weights[k, r] = 1.0
-        unique = self._weighted_means(weights, self.asarray(data))
-        return scatter_fold_means(self.to_numpy(unique), slot, n_times)
-
-    def subset_means(self, data, row_masks):
+    def prefix_sums(self, data, order, cuts):
         t = self.asarray(data)
+        order, cuts = (
+            np.asarray(a.cpu().numpy() if isinstance(a, torch.Tensor) else a, dtype=np.int64)
+            for a in (order, cuts)
+        )
+        check_prefix_args(t.shape[0], order, cuts)
         flat = t.reshape(t.shape[0], -1)
-        weights = np.asarray(row_masks, dtype=float)
-        out = self._weighted_means(weights, flat)
-        return self.to_numpy(out.reshape((weights.shape[0],) + tuple(t.shape[1:])))
+        if use_product(t.shape[0], int(cuts[-1]), len(cuts), _PRODUCT_RATIO):
+            # few cuts: one product with 0/1 weights (no gather, BLAS speed)
+            weights = self.asarray(prefix_weights(t.shape[0], order, cuts))
+            out = torch.matmul(weights, flat)
+        else:
+            # many cuts: gather the rows in order, running sum, pick the cuts
+            rows = self.asarray(order[: cuts[-1]] % t.shape[0])
+            out = torch.cumsum(flat.index_select(0, rows), dim=0)
+            out = out.index_select(0, self.asarray(cuts - 1))
+        return self.to_numpy(out.reshape((len(cuts),) + tuple(t.shape[1:])))
 
     def interp_apply(self, matrix, data):
         return self.to_numpy(torch.matmul(self.asarray(matrix), self.asarray(data)))
@@ -133,13 +142,6 @@ class TorchBackend(Backend):
             den = torch.sqrt(torch.sum(x**2, dim=-1)) * torch.sqrt(torch.sum(med**2, dim=-1))
             corr.append(num / den)
         return self.to_numpy(torch.cat(corr))
-
-    # -- helpers ------------------------------------------------------------
-    def _weighted_means(self, weights, flat):
-        """``(weights @ flat) / weights.sum(1)`` for 0/1 ``weights``."""
-        counts = weights.sum(axis=1, keepdims=True)
-        w = self.asarray(weights)
-        return torch.matmul(w, flat) / self.asarray(counts)
 
 
 def _median_resamples(pred, network):
