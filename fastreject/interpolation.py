@@ -28,10 +28,47 @@ import numpy as np
 from ._mne_compat import (
     compute_meg_dots,
     get_channel_positions,
-    make_interpolation_matrix,
     meg_mapping_matrix,
     read_coil_defs,
 )
+
+
+def _legendre_factors(stiffness=4, n_terms=50):
+    """Spherical-spline series coefficients (Perrin et al., 1989; m=4, 50 terms,
+    the values MNE uses)."""
+    n = np.arange(1, n_terms + 1, dtype=float)
+    return np.r_[0.0, (2 * n + 1) / (n**stiffness * (n + 1) ** stiffness * 4 * np.pi)]
+
+
+class _EEGSpline:
+    """Spherical-spline interpolation for one EEG montage, many bad sets.
+
+    The spline kernel between every pair of sensors is evaluated once; the
+    matrix for a bad set then only needs a pseudo-inverse of the good
+    sensors' block, as in MNE's ``_make_interpolation_matrix`` (positions
+    projected on the unit sphere around the origin, regularisation 1e-5 on
+    the diagonal, a constant term). Equal to MNE's matrices up to rounding.
+    """
+
+    alpha = 1e-5
+
+    def __init__(self, pos):
+        from numpy.polynomial.legendre import legval
+
+        unit = pos / np.linalg.norm(pos, axis=1, keepdims=True)
+        self.kernel = legval(unit @ unit.T, _legendre_factors())
+
+    def matrix(self, goods, bads):
+        from scipy.linalg import pinv
+
+        n = len(goods)
+        C = np.ones((n + 1, n + 1))
+        C[:n, :n] = self.kernel[np.ix_(goods, goods)]
+        C[np.arange(n), np.arange(n)] += self.alpha
+        C[n, n] = 0.0
+        rhs = np.ones((len(bads), n + 1))
+        rhs[:, :n] = self.kernel[np.ix_(bads, goods)]
+        return rhs @ pinv(C)[:, :-1]
 
 
 def _to_numpy(backend, x):
@@ -80,7 +117,7 @@ class Interpolator:
         self._dots_mode = dots_mode
         self._meg_info = None
         self._templates = None
-        self._eeg_pos = None
+        self._eeg_spline = None
         self._cache = {}
         self.backend = get_backend(backend)
 
@@ -94,13 +131,13 @@ class Interpolator:
         """Spline matrix mapping the good EEG picks to ``bads`` (cached)."""
         key = ("eeg", bads)
         if key not in self._cache:
-            if self._eeg_pos is None:
-                self._eeg_pos = get_channel_positions(self.info, self.eeg_picks)
+            if self._eeg_spline is None:
+                pos = get_channel_positions(self.info, self.eeg_picks)
+                self._eeg_spline = _EEGSpline(pos)
             idx = {p: i for i, p in enumerate(self.eeg_picks)}
             goods, _ = self._split(self.eeg_picks, set(bads))
-            pos = self._eeg_pos
-            self._cache[key] = make_interpolation_matrix(
-                pos[[idx[p] for p in goods]], pos[[idx[p] for p in bads]]
+            self._cache[key] = self._eeg_spline.matrix(
+                [idx[p] for p in goods], [idx[p] for p in bads]
             )
         return self._cache[key]
 
