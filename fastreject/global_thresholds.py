@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator
 
 from ._bayesopt import bayes_opt
 from ._folds import FoldMeans, rmse_to
+from ._parallel import blas_single_thread
 from ._logging import log_level, logger
 from ._validation import check_epochs_type
 
@@ -66,6 +67,7 @@ class _EpochFolds:
         return out
 
 
+@blas_single_thread
 def get_rejection_threshold(
     epochs, decim=1, random_state=None, ch_types=None, cv=5, verbose=True, backend=None
 ):

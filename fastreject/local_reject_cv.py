@@ -31,6 +31,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ._logging import log_level, logger, progress
+from ._parallel import blas_single_thread
 from ._validation import (
     check_consensus,
     check_epochs,
@@ -254,6 +255,7 @@ class AutoReject(BaseEstimator):
         )
         return n_interpolate, consensus
 
+    @blas_single_thread
     def fit(self, epochs):
         """Learn thresholds, consensus and n_interpolate.
 
@@ -390,6 +392,7 @@ class AutoReject(BaseEstimator):
             bad_epochs |= np.asarray(log.bad_epochs, bool)
         return RejectLog(bad_epochs=bad_epochs, labels=labels, ch_names=list(epochs.ch_names))
 
+    @blas_single_thread
     def transform(self, epochs, return_log=False, reject_log=None):
         """Repair bad sensors and drop bad epochs.
 

@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._logging import log_level, logger, progress
+from ._parallel import blas_single_thread
 from ._mne_compat import (
     compute_meg_dots,
     get_channel_positions,
@@ -159,6 +160,7 @@ class Ransac(BaseEstimator):
         self.verbose = verbose
         self.backend = backend
 
+    @blas_single_thread
     def fit(self, epochs):
         """Find the bad channels of ``epochs``.
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from ._bayesopt import bayes_opt
 from ._folds import FoldMeans, rmse_to
+from ._parallel import blas_single_thread
 from ._logging import log_level, logger, progress
 from ._validation import check_epochs, check_epochs_type, get_picks_by_type, handle_picks
 
@@ -234,6 +235,7 @@ def _compute_thresholds(
     return threshes
 
 
+@blas_single_thread
 def compute_thresholds(
     epochs,
     method="bayesian_optimization",

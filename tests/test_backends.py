@@ -309,6 +309,11 @@ def test_backend_really_runs(backend, monkeypatch):
         return to_numpy(x)
 
     monkeypatch.setattr(backend, "to_numpy", spy)
+    if backend.name == "numba":
+        from fastreject.backends import _numba
+
+        # the parallel prefix kernel only runs on large inputs
+        monkeypatch.setattr(_numba, "_PREFIX_PARALLEL_MIN", 0)
     rng = np.random.default_rng(9)
     data, mappings = make_ransac(rng)
     backend.ransac_correlations(data, mappings, 7)

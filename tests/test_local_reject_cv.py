@@ -31,7 +31,10 @@ def _assert_same_model(ref, ours, epochs):
     np.testing.assert_array_equal(log.bad_epochs, log_ref.bad_epochs)
     assert list(log.ch_names) == list(log_ref.ch_names)
     np.testing.assert_array_equal(clean.selection, clean_ref.selection)
-    np.testing.assert_allclose(clean.get_data(), clean_ref.get_data(), rtol=1e-9, atol=0)
+    ref_data = clean_ref.get_data()
+    # 1e-9 relative with a floor of 1e-10 of the peak: repaired values may
+    # cross zero, and BLAS rounding (even its thread count) moves the last bits
+    np.testing.assert_allclose(clean.get_data(), ref_data, rtol=1e-9, atol=1e-10 * np.abs(ref_data).max())
     return log
 
 

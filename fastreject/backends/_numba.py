@@ -58,22 +58,6 @@ def _ptp_rows(x):  # pragma: no cover - compiled
     return out
 
 
-@njit(parallel=True, cache=True)
-def _median_rows(x):  # pragma: no cover - compiled
-    n_rows, n = x.shape
-    out = np.empty(n_rows)
-    lo, hi = (n - 1) // 2, n // 2
-    for i in prange(n_rows):
-        s = np.sort(x[i])  # NaN sorts last
-        if s[n - 1] != s[n - 1]:
-            out[i] = np.nan
-        elif lo == hi:
-            out[i] = s[lo]
-        else:
-            out[i] = (s[lo] + s[hi]) / 2
-    return out
-
-
 @njit(cache=True)
 def _pairwise_rows(data, order, lo, n, c0, res, r):  # pragma: no cover - compiled
     """``res = sum(data[order[lo:lo + n], c0:c0 + len(res)], axis=0)``.
@@ -242,6 +226,11 @@ def _is_f8(*arrays):
     return all(np.asarray(a).dtype == np.float64 for a in arrays)
 
 
+#: below this many summed elements ``prefix_sums`` uses the numpy kernel
+#: (identical results; one channel's threshold folds are about 3e5 elements)
+_PREFIX_PARALLEL_MIN = 2_000_000
+
+
 class NumbaBackend(Backend):
     """Parallel, JIT-compiled CPU kernels (requires numba).
 
@@ -264,16 +253,18 @@ class NumbaBackend(Backend):
         return _ptp_rows(x.reshape(-1, x.shape[-1])).reshape(x.shape[:-1])
 
     def median(self, x, axis=0):
-        x = np.asarray(x)
-        if x.dtype != np.float64 or x.ndim == 0 or x.size == 0 or not _is_int(axis):
-            return self._numpy.median(x, axis)
-        moved = np.moveaxis(x, axis, -1)
-        rows = np.ascontiguousarray(moved).reshape(-1, moved.shape[-1])
-        return _median_rows(rows).reshape(moved.shape[:-1])
+        # numpy's partition at the two middle ranks beats a compiled sort
+        return self._numpy.median(x, axis)
 
     def prefix_sums(self, data, order, cuts):
         data = np.asarray(data)
-        if data.dtype != np.float64 or data.ndim < 2 or data.size == 0:
+        if (
+            data.dtype != np.float64
+            or data.ndim < 2
+            or data.size == 0
+            # small inputs: thread start-up costs more than it saves
+            or len(order) * data[0].size < _PREFIX_PARALLEL_MIN
+        ):
             return self._numpy.prefix_sums(data, order, cuts)
         order = np.ascontiguousarray(order, dtype=np.int64)
         cuts = np.ascontiguousarray(cuts, dtype=np.int64)

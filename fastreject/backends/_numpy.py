@@ -29,7 +29,25 @@ class NumpyBackend(Backend):
         return np.ptp(x, axis=axis)
 
     def median(self, x, axis=0):
-        return np.median(x, axis=axis)
+        x = np.asarray(x)
+        n = x.shape[axis] if x.ndim else 0
+        if n == 0 or x.dtype.kind != "f":
+            return np.median(x, axis=axis)
+        # np.median partitions along ``axis`` in place of a copy and also
+        # moves NaNs to the end; partitioning a contiguous copy along the last
+        # axis at the two middle ranks gives the same order statistics, and
+        # their mean is computed as numpy does ((a + b) / 2, or a / 1).
+        work = np.ascontiguousarray(np.moveaxis(x, axis, -1))
+        lo, hi = (n - 1) // 2, n // 2
+        work.partition((lo, hi) if hi != lo else lo, axis=-1)
+        if lo == hi:
+            out = work[..., lo].copy()
+        else:
+            out = (work[..., lo] + work[..., hi]) / 2
+        has_nan = np.isnan(x).any(axis=axis)
+        if np.any(has_nan):
+            out = np.where(has_nan, np.nan, out)
+        return out[()] if out.ndim == 0 else out
 
     def prefix_sums(self, data, order, cuts):
         cuts = np.asarray(cuts, dtype=np.intp)
@@ -37,6 +55,8 @@ class NumpyBackend(Backend):
         data = np.asarray(data)
         check_prefix_args(data.shape[0], order, cuts)
         selected = data[order[: cuts[-1]]]
+        if len(cuts) == cuts[-1]:  # every prefix: a plain running total
+            return np.cumsum(selected, axis=0)
         # segment sums between consecutive cuts, then a running total
         segments = np.add.reduceat(selected, np.r_[0, cuts[:-1]], axis=0)
         return np.cumsum(segments, axis=0)
