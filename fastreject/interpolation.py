@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._logging import warn
+
 from ._mne_compat import (
     compute_meg_dots,
     get_channel_positions,
@@ -202,15 +204,29 @@ class Interpolator:
         for e, bads in enumerate(bad_sets):
             if len(bads):
                 groups.setdefault(tuple(sorted(int(b) for b in bads)), []).append(e)
-        eeg_set, meg_set = set(self.eeg_picks), set(self.meg_picks)
+        kinds = (
+            ("EEG", self.eeg_picks, self.eeg_matrix),
+            ("MEG", self.meg_picks, self.meg_matrix),
+        )
+        skipped = 0
         for bads, epochs_idx in groups.items():
             idx = np.asarray(epochs_idx)
-            eeg_bads = tuple(b for b in bads if b in eeg_set)
-            if eeg_bads:
-                self._apply(data, idx, self.eeg_picks, eeg_bads, self.eeg_matrix(eeg_bads))
-            meg_bads = tuple(b for b in bads if b in meg_set)
-            if meg_bads:
-                self._apply(data, idx, self.meg_picks, meg_bads, self.meg_matrix(meg_bads))
+            for _, kind_picks, get in kinds:
+                kind_bads = tuple(b for b in bads if b in set(kind_picks))
+                if not kind_bads:
+                    continue
+                if len(kind_bads) == len(kind_picks):
+                    # nothing left to interpolate from (autoreject crashes)
+                    skipped += len(idx)
+                    continue
+                self._apply(data, idx, kind_picks, kind_bads, get(kind_bads))
+        if skipped:
+            warn(
+                f"{skipped} epoch(s) had every channel of a kind marked for "
+                "interpolation; they were left unrepaired. Use smaller "
+                "n_interpolate values (at most the number of channels of "
+                "each type minus one)."
+            )
         return data
 
     def leave_one_out(self, data):
@@ -239,7 +255,7 @@ class Interpolator:
             (self.meg_picks, self.meg_matrix),
         ):
             n = len(kind_picks)
-            if n == 0:
+            if n < 2:  # a lone channel has no neighbour to be predicted from
                 continue
             weights = np.zeros((n, n))
             for i, p in enumerate(kind_picks):

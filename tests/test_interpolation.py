@@ -66,3 +66,14 @@ def test_matrices_are_cached_per_bad_set_and_groups_share_them():
         np.testing.assert_array_equal(data[e, others], orig[e, others])
         if bads:
             assert not np.allclose(data[e, bads], orig[e, bads])
+
+
+def test_all_channels_of_a_kind_bad_is_left_unrepaired_with_a_warning():
+    epochs = eeg_epochs(n_channels=6, n_epochs=3)
+    interp = Interpolator(epochs.info, np.arange(6))
+    data = epochs.get_data()
+    orig = data.copy()
+    with pytest.warns(RuntimeWarning, match="left unrepaired"):
+        interp.repair(data, [list(range(6)), [], [1]])
+    np.testing.assert_array_equal(data[:2], orig[:2])
+    assert not np.allclose(data[2, 1], orig[2, 1])
