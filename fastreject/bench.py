@@ -193,7 +193,10 @@ def _same(name, ours, ref, np):
         return bool(
             np.array_equal(log.labels, log_ref.labels, equal_nan=True)
             and np.array_equal(log.bad_epochs, log_ref.bad_epochs)
-            and np.allclose(clean.get_data(), clean_ref.get_data(), rtol=1e-9, atol=0)
+            and np.allclose(
+                clean.get_data(), clean_ref.get_data(), rtol=1e-9,
+                atol=1e-10 * np.abs(clean_ref.get_data()).max(),
+            )
         )
     if name == "Ransac.fit":
         return bool(ours.bad_chs_ == ref.bad_chs_ and np.allclose(ours.corr_, ref.corr_, rtol=1e-9))

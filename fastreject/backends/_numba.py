@@ -226,6 +226,21 @@ def _is_f8(*arrays):
     return all(np.asarray(a).dtype == np.float64 for a in arrays)
 
 
+@njit(cache=True)
+def _running_rows(data, order, n):  # pragma: no cover - compiled
+    """Running total of ``data[order[:n]]``, row after row (serial)."""
+    n_cols = data.shape[1]
+    out = np.empty((n, n_cols))
+    first = order[0]
+    for c in range(n_cols):
+        out[0, c] = data[first, c]
+    for i in range(1, n):
+        row = order[i]
+        for c in range(n_cols):
+            out[i, c] = out[i - 1, c] + data[row, c]
+    return out
+
+
 #: below this many summed elements ``prefix_sums`` uses the numpy kernel
 #: (identical results; one channel's threshold folds are about 3e5 elements)
 _PREFIX_PARALLEL_MIN = 2_000_000
@@ -258,6 +273,22 @@ class NumbaBackend(Backend):
 
     def prefix_sums(self, data, order, cuts):
         data = np.asarray(data)
+        if (
+            data.dtype == np.float64
+            and data.ndim >= 2
+            and data.size
+            and len(cuts)
+            and len(cuts) == cuts[-1]
+            and len(order) * data[0].size < _PREFIX_PARALLEL_MIN
+        ):
+            # every prefix of a small input: one serial pass, same sums as
+            # the numpy running total
+            order = np.ascontiguousarray(order, dtype=np.int64)
+            cuts = np.ascontiguousarray(cuts, dtype=np.int64)
+            check_prefix_args(data.shape[0], order, cuts)
+            flat = np.ascontiguousarray(data).reshape(data.shape[0], -1)
+            out = _running_rows(flat, order, len(cuts))
+            return out.reshape((len(cuts),) + data.shape[1:])
         if (
             data.dtype != np.float64
             or data.ndim < 2
