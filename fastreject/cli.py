@@ -25,10 +25,11 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
+
+from ._fileio import atomic_path
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130
@@ -146,31 +147,8 @@ def _check_distinct(paths):
         seen[path] = label
 
 
-@contextlib.contextmanager
-def _atomic_path(path):
-    """Yield a temporary path next to ``path``; move it onto ``path`` on success.
-
-    The temporary name ends like ``path`` (MNE picks formats and checks
-    naming conventions from the ending).
-    """
-    from .persistence import _new_file_mode
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = _new_file_mode(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=f"-{path.name}")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _save_epochs(epochs, path):
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         epochs.save(tmp, overwrite=True, verbose="error")
 
 
@@ -264,7 +242,7 @@ def _cmd_clean(args):
     _save_epochs(clean, output)
     written = [str(output)]
     if log_path:
-        with _atomic_path(log_path) as tmp:
+        with atomic_path(log_path) as tmp:
             log.save(tmp, overwrite=True)
         written.append(str(log_path))
     if model_path:

@@ -113,7 +113,6 @@ def _run_local_reject_cv(
         thresh_func=thresh_func, verbose=verbose, picks=picks, dots=dots, backend=backend
     )
     local_reject.fit(epochs)
-    ch_type = next(iter(local_reject.consensus_))
 
     picks = np.asarray(picks)
     n_channels = len(picks)

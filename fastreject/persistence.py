@@ -14,14 +14,10 @@ fastreject writes extra fields that autoreject 0.5.1 ignores on load:
 
 from __future__ import annotations
 
-import contextlib
-import os
-import stat
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
+from ._fileio import atomic_path, check_input_file, resolve_output
 from ._logging import logger, warn
 
 #: HDF5 title (top-level group) shared with autoreject 0.5.1
@@ -57,80 +53,6 @@ LOCAL_EXTRA_FIELDS = ("picks_", "backend")
 
 
 # ---------------------------------------------------------------------------
-# file helpers shared with reject_log.py
-
-
-def _resolve_output(fname, overwrite):
-    """Return the absolute output path after the usual overwrite checks."""
-    if not isinstance(fname, (str, os.PathLike)):
-        raise TypeError(f"fname must be a str or path-like object; got {type(fname).__name__}.")
-    path = Path(os.path.realpath(os.path.expanduser(os.fspath(fname))))
-    if path.is_dir():
-        raise IsADirectoryError(f"Cannot save to {path}: it is a directory. Pass a file name.")
-    if not isinstance(overwrite, bool):
-        raise TypeError(f"overwrite must be a bool; got {type(overwrite).__name__}.")
-    if path.exists() and not overwrite:
-        raise FileExistsError(
-            f"{path} already exists. Pass overwrite=True to replace it."
-        )
-    if not path.parent.is_dir():
-        raise FileNotFoundError(
-            f"Cannot save to {path}: the directory {path.parent} does not exist. "
-            "Create it first, e.g. with os.makedirs."
-        )
-    return path
-
-
-def _new_file_mode(path):
-    """Permissions the final file should get (those of the replaced file, or the umask)."""
-    if path.exists():
-        return stat.S_IMODE(path.stat().st_mode)
-    # reading the umask means setting it; the window is two syscalls long
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _atomic_write(path, write):
-    """Call ``write(tmp_path)`` on a temporary file, then move it onto ``path``.
-
-    The temporary file lives in the destination directory, so the final
-    :func:`os.replace` is atomic: readers see either the old file or the
-    complete new one, never a partial write. The temporary file is removed
-    if writing fails.
-    """
-    path = Path(path)
-    mode = _new_file_mode(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fid:
-            os.fsync(fid.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _check_input_file(fname, what):
-    """Return the path of an existing file to read, or raise a clear error."""
-    if not isinstance(fname, (str, os.PathLike)):
-        raise TypeError(f"fname must be a str or path-like object; got {type(fname).__name__}.")
-    path = Path(os.path.expanduser(os.fspath(fname)))
-    if not path.exists():
-        raise FileNotFoundError(f"No {what} found: {path} does not exist.")
-    if path.is_dir():
-        raise IsADirectoryError(f"Cannot read a {what} from {path}: it is a directory.")
-    return path
-
-
-# ---------------------------------------------------------------------------
-# state <-> estimator
-
-
 def state_from_autoreject(ar):
     """Collect the persistent state of an AutoReject model in a dict.
 
@@ -381,7 +303,7 @@ def save_autoreject(ar, fname, overwrite=False):
     """
     from h5io import write_hdf5
 
-    path = _resolve_output(fname, overwrite)
+    path = resolve_output(fname, overwrite)
     state = state_from_autoreject(ar)
     found = _find_unstorable(state, "ar")
     if found:
@@ -401,10 +323,8 @@ def save_autoreject(ar, fname, overwrite=False):
             "autoreject 0.5.1 does not."
         )
 
-    def _write(tmp):
+    with atomic_path(path) as tmp:
         write_hdf5(tmp, state, overwrite=True, title=HDF5_TITLE, slash=slash)
-
-    _atomic_write(path, _write)
     logger.debug(f"Saved AutoReject model to {path}")
 
 
@@ -436,7 +356,7 @@ def read_autoreject_state(fname):
     """
     from h5io import read_hdf5
 
-    path = _check_input_file(fname, "AutoReject model")
+    path = check_input_file(fname, "AutoReject model")
     try:
         state = read_hdf5(str(path), title=HDF5_TITLE, slash="replace")
     except ValueError as err:

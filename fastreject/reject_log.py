@@ -281,22 +281,19 @@ class RejectLog:
         then moved into place, so an interrupted save never leaves a
         truncated file.
         """
-        from .persistence import _atomic_write, _resolve_output
+        from ._fileio import atomic_path, resolve_output
 
         if isinstance(fname, (str, os.PathLike)) and not os.fspath(fname).endswith(".npz"):
             fname = os.fspath(fname) + ".npz"
-        path = _resolve_output(fname, overwrite)
+        path = resolve_output(fname, overwrite)
 
-        def _write(tmp):
-            with open(tmp, "wb") as fid:
-                np.savez_compressed(
-                    fid,
-                    ch_names=self.ch_names,
-                    bad_epochs=self.bad_epochs,
-                    labels=self.labels,
-                )
-
-        _atomic_write(path, _write)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fid:
+            np.savez_compressed(
+                fid,
+                ch_names=self.ch_names,
+                bad_epochs=self.bad_epochs,
+                labels=self.labels,
+            )
         logger.debug(f"Saved reject log to {path}")
 
 
@@ -345,9 +342,9 @@ def read_reject_log(fname):
 
     .. versionadded:: 0.1
     """
-    from .persistence import _check_input_file
+    from ._fileio import check_input_file
 
-    path = _check_input_file(fname, "reject log")
+    path = check_input_file(fname, "reject log")
     corrupted = (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError)
     # open the file ourselves so it is closed even when numpy fails to parse it
     with open(path, "rb") as fid:

@@ -745,28 +745,17 @@ def _save_report(report, fname, overwrite=False):
     ``.h5``), which :meth:`mne.Report.save` uses to pick the format; readers
     never see a partly written report.
     """
-    import os
-    import tempfile
     from pathlib import Path
 
-    from .persistence import _new_file_mode, _resolve_output
+    from ._fileio import atomic_path, resolve_output
 
-    path = Path(_resolve_output(fname, overwrite))
+    path = Path(resolve_output(fname, overwrite))
     if not path.name.endswith((".html", ".h5", ".hdf5")):
         raise ValueError(
             f"Cannot save a report to {path}: the file name must end in .html "
             "(web page) or .h5/.hdf5 (to reopen with mne.open_report)."
         )
-    mode = _new_file_mode(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=f"-{path.name}")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         report.save(tmp, open_browser=False, overwrite=True, verbose="error")
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
