@@ -291,3 +291,43 @@ class TestGlobalThresholds:
         keys = ref["grt_keys"].tolist()
         assert sorted(reject) == sorted(keys)
         _assert_close([reject[k] for k in keys], ref["grt_values"], err_msg=str(keys))
+
+
+def _installed_backends():
+    from fastreject.backends import available_backends
+
+    return available_backends()
+
+
+@pytest.mark.retrocompat
+@pytest.mark.parametrize("backend", _installed_backends())
+class TestEveryBackend:
+    """Every installed backend reaches autoreject's decisions (float64)."""
+
+    def test_fit_transform(self, ref, backend):
+        import fastreject
+
+        ar = fastreject.AutoReject(
+            cv=int(ref["ar_cv"]), random_state=SEED, verbose=False, backend=backend
+        )
+        clean, reject_log = ar.fit_transform(ref.epochs, return_log=True)
+        for ch_type in ref.ch_types:
+            assert ar.consensus_[ch_type] == ref[f"ar_consensus_{ch_type}"], ch_type
+            assert ar.n_interpolate_[ch_type] == ref[f"ar_n_interpolate_{ch_type}"], ch_type
+            _assert_close(ar.loss_[ch_type], ref[f"ar_loss_{ch_type}"], err_msg=ch_type)
+        _assert_threshes(ar.threshes_, ref.threshes("ar_threshes"), "threshes_")
+        assert_array_equal(reject_log.labels, ref["ar_labels"])
+        assert_array_equal(reject_log.bad_epochs, ref["ar_bad_epochs"])
+        _assert_signal_close(
+            clean.get_data(), ref.expected_clean_data(ref["ar_bad_epochs"]), "transform"
+        )
+
+    def test_ransac(self, ref, backend):
+        import fastreject
+
+        params = json.loads(str(ref["ransac_params"]))
+        picks = str(ref["ransac_picks"]) or None
+        ransac = fastreject.Ransac(picks=picks, verbose=False, backend=backend, **params)
+        ransac.fit(ref.epochs)
+        _assert_close(ransac.corr_, ref["ransac_corr"], err_msg="Ransac corr_")
+        assert list(ransac.bad_chs_) == ref["ransac_bad_chs"].tolist()
