@@ -152,3 +152,15 @@ def test_bad_epochs_inputs():
     renamed = epochs.copy().rename_channels({epochs.ch_names[0]: "XX"})
     with pytest.raises(ValueError, match="differ from those at fit time"):
         ar.transform(renamed)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("ch_type", ["ecog", "seeg", "hbo"])
+def test_autoreject_matches_oracle_other_channel_types(ch_type):
+    """ECoG, sEEG and fNIRS: thresholds and rejection without interpolation
+    (autoreject interpolates only EEG and MEG)."""
+    epochs = eeg_epochs(n_channels=16, n_epochs=40)
+    epochs.set_channel_types({name: ch_type for name in epochs.ch_names}, on_unit_change="ignore")
+    ref, ours = _fit_both(epochs, cv=4)
+    assert set(ours.consensus_) == {ch_type}
+    _assert_same_model(ref, ours, epochs)
