@@ -470,7 +470,7 @@ def build_parser():
     )  # fmt: skip
     clean.add_argument(
         "--method",
-        choices=("bayesian_optimization", "random_search"),
+        choices=("bayesian_optimization", "random_search", "exact"),
         help="threshold search (default: bayesian_optimization)",
     )
     clean.add_argument(

@@ -123,7 +123,7 @@ class LocalAutoReject(BaseEstimator):
     picks : str | list | slice | None
         Channels to include (a single channel type). None picks data channels.
     thresh_method : str
-        ``'bayesian_optimization'`` or ``'random_search'``.
+        ``'bayesian_optimization'``, ``'random_search'`` or ``'exact'``.
     dots : tuple | None
         Precomputed MEG lead-field dot products.
     verbose : bool | str | int | None

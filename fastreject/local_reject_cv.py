@@ -176,7 +176,9 @@ class AutoReject(BaseEstimator):
         channels not in ``info['bads']``; each channel type is fitted
         separately.
     thresh_method : str
-        ``'bayesian_optimization'`` (default) or ``'random_search'``.
+        ``'bayesian_optimization'`` (default) or ``'random_search'``, as in
+        autoreject, or ``'exact'`` (every candidate threshold evaluated; see
+        :func:`fastreject.compute_thresholds`).
     n_jobs : int
         Number of channels whose thresholds are searched in parallel. Results
         do not depend on it. Defaults to 1.

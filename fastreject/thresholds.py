@@ -22,6 +22,10 @@ Reproduced behaviours of autoreject 0.5.1:
 * random search draws 20 thresholds from ``uniform(loc=min, scale=max)``
   (so up to ``min + max``, not ``max``), like scikit-learn's
   ``RandomizedSearchCV`` with the same seed.
+
+fastreject adds ``method='exact'``: the loss of *every* candidate (every
+observed peak-to-peak amplitude) is computed, which the prefix sums make
+cheap, and the true minimum is taken (the smallest threshold on ties).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from ._parallel import blas_single_thread
 from ._logging import log_level, logger, progress
 from ._validation import check_epochs, check_epochs_type, get_picks_by_type, handle_picks
 
-_METHODS = ("bayesian_optimization", "random_search")
+_METHODS = ("bayesian_optimization", "random_search", "exact")
 
 
 class _FoldData:
@@ -118,7 +122,7 @@ def _compute_thresh(
     data : array, shape (n_epochs, n_times)
         One channel.
     method : str
-        ``'bayesian_optimization'`` or ``'random_search'``.
+        ``'bayesian_optimization'``, ``'random_search'`` or ``'exact'``.
     splits : list of (train, test)
         The cross-validation split of ``data``.
     random_state : int | RandomState | None
@@ -135,6 +139,9 @@ def _compute_thresh(
         # best mean test score, first one on ties (scikit-learn's rank 1)
         return candidates[int(np.argmin(folds.losses(candidates)))]
     all_threshes = np.sort(np.ptp(data, axis=1))
+    if method == "exact":
+        grid = np.unique(all_threshes)
+        return grid[int(np.argmin(folds.losses(grid)))]
     return _search_bayes(all_threshes, folds.losses, random_state, n_init=40)
 
 
@@ -253,7 +260,9 @@ def compute_thresholds(
     epochs : mne.Epochs
         Preloaded epochs. Not modified.
     method : str
-        ``'bayesian_optimization'`` (default) or ``'random_search'``.
+        ``'bayesian_optimization'`` (default) or ``'random_search'``, as in
+        autoreject, or ``'exact'`` (fastreject only): evaluate every candidate
+        threshold and take the true minimum of the cross-validated loss.
     random_state : int | np.random.RandomState | None
         Seed of the cross-validation splits and of the random search. Defaults
         to None (not reproducible).

@@ -88,3 +88,34 @@ def test_thresholds_bad_inputs():
     nan._data[2, 3, 4] = np.nan
     with pytest.raises(ValueError, match="NaN or infinite"):
         fastreject.compute_thresholds(nan, verbose=False)
+
+
+def test_exact_method_is_the_true_minimum_of_the_cv_loss():
+    """'exact' returns the candidate whose loss, recomputed directly from the
+    definition (mean of kept training epochs vs test median), is smallest."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    epochs = eeg_epochs(n_channels=6, n_epochs=40)
+    threshes = fastreject.compute_thresholds(
+        epochs, method="exact", random_state=0, augment=False, verbose=False
+    )
+    bayes = fastreject.compute_thresholds(epochs, random_state=0, augment=False, verbose=False)
+    data = epochs.get_data()
+    splits = list(
+        StratifiedShuffleSplit(10, test_size=0.2, random_state=0).split(data[:, 0], np.ones(len(data)))
+    )
+
+    def loss(x, t):
+        out = []
+        for train, test in splits:
+            deltas = np.ptp(x[train], axis=1)
+            kept = x[train][deltas <= max(t, deltas.min())]
+            out.append(np.sqrt(np.mean((np.median(x[test], axis=0) - kept.mean(axis=0)) ** 2)))
+        return np.mean(out)
+
+    for i, name in enumerate(epochs.ch_names):
+        x = data[:, i]
+        grid = np.unique(np.ptp(x, axis=1))
+        losses = np.array([loss(x, t) for t in grid])
+        assert loss(x, threshes[name]) <= losses.min() * (1 + 1e-12)
+        assert loss(x, threshes[name]) <= loss(x, bayes[name]) * (1 + 1e-12)
