@@ -99,6 +99,27 @@ class FoldMeans:
         return counts, means
 
 
+def padded_folds(trains, keys):
+    """Training indices and keys of all folds as rectangular arrays.
+
+    Folds may differ in size (``KFold`` on a count not divisible by the number
+    of folds); shorter ones are padded with row 0 and an infinite key, which
+    no bound keeps.
+
+    Returns
+    -------
+    train_idx : array of int, shape (n_folds, max_train)
+    train_keys : array, shape (n_folds, max_train)
+    """
+    width = max(len(t) for t in trains)
+    train_idx = np.zeros((len(trains), width), dtype=np.int64)
+    train_keys = np.full((len(trains), width), np.inf)
+    for f, train in enumerate(trains):
+        train_idx[f, : len(train)] = train
+        train_keys[f, : len(train)] = keys[train]
+    return train_idx, train_keys
+
+
 def rmse_to(median, means):
     """Root-mean-square difference of each mean with ``median``.
 

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ._bayesopt import bayes_opt
-from ._folds import FoldMeans, rmse_to
+from ._folds import _to_numpy, padded_folds
 from ._parallel import blas_single_thread
 from ._logging import log_level, logger
 from ._validation import check_epochs_type
@@ -44,26 +44,33 @@ def _type_picks(info, ch_type):
 class _EpochFolds:
     """Per-fold quantities for scoring global thresholds on 3D data."""
 
-    def __init__(self, X, splits, backend, bounds=None, with_train_median=False):
+    def __init__(self, X, splits, backend, with_train_median=False):
+        self.flat = X.reshape(len(X), -1)
         self.maxima = np.ptp(X, axis=2).max(axis=1)
-        self.folds = FoldMeans(X, self.maxima, splits, backend, bounds=bounds)
-        self.test_medians = [backend.median(X[test], axis=0) for _, test in splits]
+        self.backend = backend
+        self.train_idx, self.train_keys = padded_folds([tr for tr, _ in splits], self.maxima)
+        self.test_medians = np.array([backend.median(X[test], axis=0) for _, test in splits])
         self.train_medians = (
-            [backend.median(X[train], axis=0) for train, _ in splits]
+            np.array([backend.median(X[train], axis=0) for train, _ in splits])
             if with_train_median
             else None
         )
 
     def scores(self, threshes, which="test"):
         """Scores, shape (n_thresh, n_folds): ``-RMSE``, or ``-inf`` when a
-        threshold keeps no training epoch."""
+        threshold keeps no training epoch (exact epoch-order means, as the
+        search is sensitive to the last bit)."""
         threshes = np.asarray(threshes, float)
-        out = np.full((len(threshes), self.folds.n_folds), -np.inf)
+        bounds = np.repeat(threshes[:, None], len(self.train_idx), axis=1)
+        means = _to_numpy(
+            self.backend,
+            self.backend.kept_means(self.flat, self.train_idx, self.train_keys, bounds),
+        )
         medians = self.test_medians if which == "test" else self.train_medians
-        for f in range(self.folds.n_folds):
-            n_kept, means = self.folds.means(f, threshes)
-            ok = n_kept > 0
-            out[ok, f] = -rmse_to(medians[f], means[ok])
+        medians = medians.reshape(len(medians), -1)
+        with np.errstate(invalid="ignore"):
+            out = -np.sqrt(np.mean((medians[None] - means) ** 2, axis=-1))
+        out[np.isnan(out)] = -np.inf
         return out
 
 
@@ -266,6 +273,6 @@ def validation_curve(
         param_range = np.linspace(ptps.min(), ptps.max(), 15)
     param_range = np.asarray(param_range, float)
     splits = list(check_cv(cv, y).split(X.reshape(len(X), -1), y))
-    folds = _EpochFolds(X, splits, get_backend(None), bounds=param_range, with_train_median=True)
+    folds = _EpochFolds(X, splits, get_backend(None), with_train_median=True)
     out = (folds.scores(param_range, "train"), folds.scores(param_range, "test"))
     return out + (param_range,) if return_param_range else out

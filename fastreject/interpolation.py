@@ -30,6 +30,7 @@ from ._logging import warn
 from ._mne_compat import (
     compute_meg_dots,
     get_channel_positions,
+    make_interpolation_matrix,
     meg_mapping_matrix,
     read_coil_defs,
 )
@@ -232,11 +233,13 @@ class Interpolator:
     def leave_one_out(self, data):
         """Each pick interpolated from the other picks of its kind.
 
-        This is autoreject's data augmentation for threshold learning. The
-        per-channel interpolation rows are assembled into one square matrix
-        (zero diagonal) per kind and applied in a single batched product;
-        this equals autoreject's channel-by-channel products up to the
-        rounding of the last bit.
+        This is autoreject's data augmentation for threshold learning. It is
+        computed exactly as autoreject does, channel by channel: MNE's spline
+        matrix (or field mapping) from the other picks, applied with one
+        ``np.matmul`` of the same shapes. Cheaper formulations (one square
+        matrix for all channels) change the last bit of some samples, and the
+        threshold search downstream can turn a 1-ulp change into a different
+        threshold.
 
         Parameters
         ----------
@@ -250,16 +253,18 @@ class Interpolator:
             leave-one-out interpolation.
         """
         out = data.copy()
-        for kind_picks, get in (
-            (self.eeg_picks, self.eeg_matrix),
-            (self.meg_picks, self.meg_matrix),
-        ):
-            n = len(kind_picks)
-            if n < 2:  # a lone channel has no neighbour to be predicted from
+        eeg_pos = get_channel_positions(self.info, self.eeg_picks)
+        for kind, kind_picks in (("eeg", self.eeg_picks), ("meg", self.meg_picks)):
+            if len(kind_picks) < 2:  # a lone channel has no neighbour
                 continue
-            weights = np.zeros((n, n))
             for i, p in enumerate(kind_picks):
-                weights[i, np.arange(n) != i] = get((p,))[0]
-            res = self.backend.interp_apply(weights, data[:, kind_picks, :])
-            out[:, kind_picks] = _to_numpy(self.backend, res)
+                goods = [q for q in kind_picks if q != p]
+                if kind == "eeg":
+                    matrix = make_interpolation_matrix(
+                        np.delete(eeg_pos, i, axis=0), eeg_pos[[i]]
+                    )
+                else:
+                    matrix = self.meg_matrix((p,))
+                res = self.backend.interp_apply(matrix, data[:, goods, :])
+                out[:, p] = _to_numpy(self.backend, res)[:, 0]
         return out

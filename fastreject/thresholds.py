@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._bayesopt import bayes_opt
-from ._folds import FoldMeans, rmse_to
+from ._folds import FoldMeans, _to_numpy
 from ._parallel import blas_single_thread
 from ._logging import log_level, logger, progress
 from ._validation import check_epochs, check_epochs_type, get_picks_by_type, handle_picks
@@ -45,28 +45,55 @@ class _FoldData:
     """What the loss of a threshold needs from one channel and one split."""
 
     def __init__(self, data, splits, backend, medians=None):
-        deltas = np.ptp(data, axis=1)
-        self.folds = FoldMeans(data, deltas, splits, backend)
+        self.data = data
+        self.splits = splits
+        self.backend = backend
+        self.deltas = np.ptp(data, axis=1)
+        self.train = np.array([train for train, _ in splits])
+        self.train_deltas = self.deltas[self.train]
         # a threshold below every training peak-to-peak still keeps the
         # smallest one (autoreject's ``max(thresh, deltas.min())``)
-        self.floors = np.array([deltas[train].min() for train, _ in splits])
+        self.floors = self.train_deltas.min(axis=1)
         if medians is None:
             medians = np.array([np.median(data[test], axis=0) for _, test in splits])
         self.medians = medians
+        self._prefix = None
+
+    def _scores_to_losses(self, means):
+        # per (threshold, fold): -RMSE with the same reductions as autoreject
+        scores = -np.sqrt(np.mean((self.medians[None] - means) ** 2, axis=-1))
+        return -np.mean(scores, axis=-1)
 
     def losses(self, threshes):
         """Mean over folds of the RMSE between kept-train mean and test median.
 
         Returns, per threshold, ``-mean(scores)`` with
         ``score = -sqrt(mean((median - mean_kept) ** 2))``, the quantity
-        autoreject minimises.
+        autoreject minimises, computed with the very same floating-point
+        operations (the Bayesian search is sensitive to the last bit).
         """
         threshes = np.asarray(threshes, float)
-        scores = np.empty((len(threshes), self.folds.n_folds))
-        for f in range(self.folds.n_folds):
-            _, means = self.folds.means(f, np.maximum(threshes, self.floors[f]))
-            scores[:, f] = -rmse_to(self.medians[f], means)
-        return -np.mean(scores, axis=-1)
+        bounds = np.maximum(threshes[:, None], self.floors[None, :])
+        means = _to_numpy(
+            self.backend,
+            self.backend.kept_means(self.data, self.train, self.train_deltas, bounds),
+        )
+        return self._scores_to_losses(means)
+
+    def all_losses(self, threshes):
+        """Losses of many thresholds at once from sorted prefix sums (equal to
+        :meth:`losses` up to rounding); used by ``method='exact'``."""
+        threshes = np.asarray(threshes, float)
+        if self._prefix is None:
+            self._prefix = FoldMeans(self.data, self.deltas, self.splits, self.backend)
+        means = np.stack(
+            [
+                self._prefix.means(f, np.maximum(threshes, self.floors[f]))[1]
+                for f in range(len(self.splits))
+            ],
+            axis=1,
+        )
+        return self._scores_to_losses(means)
 
 
 def _initial_candidates(all_threshes, n_points):
@@ -141,7 +168,7 @@ def _compute_thresh(
     all_threshes = np.sort(np.ptp(data, axis=1))
     if method == "exact":
         grid = np.unique(all_threshes)
-        return grid[int(np.argmin(folds.losses(grid)))]
+        return grid[int(np.argmin(folds.all_losses(grid)))]
     return _search_bayes(all_threshes, folds.losses, random_state, n_init=40)
 
 

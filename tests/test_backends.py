@@ -557,3 +557,22 @@ def test_kernels_accept_native_arrays(backend):
     order, cuts = np.array([3, 0, 4]), np.array([1, 3])
     got = backend.prefix_sums(native, order, cuts)
     check_prefix_sums(got, data, order, cuts)
+
+
+def test_kept_means_is_bit_identical_to_np_mean(backend):
+    """Exact epoch-order means on every backend (the threshold search needs
+    the last bit), NaN where a bound keeps nothing."""
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal((60, 33))
+    train_idx = np.stack([rng.permutation(60)[:45] for _ in range(4)])
+    keys = np.ptp(data, axis=1)[train_idx]
+    bounds = np.sort(rng.choice(keys.ravel(), (7, 4)), axis=0)
+    bounds[0, 0] = -np.inf
+    got = backend.kept_means(backend.asarray(data), train_idx, keys, bounds)
+    for c in range(7):
+        for f in range(4):
+            kept = train_idx[f][keys[f] <= bounds[c, f]]
+            if len(kept):
+                assert_array_equal(got[c, f], np.mean(data[kept], axis=0))
+            else:
+                assert np.isnan(got[c, f]).all()

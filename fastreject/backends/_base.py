@@ -24,6 +24,7 @@ KERNELS = (
     "ptp",
     "median",
     "prefix_sums",
+    "kept_means",
     "interp_apply",
     "ransac_correlations",
 )
@@ -106,6 +107,35 @@ class Backend:
         Returns
         -------
         sums : array, shape (n_cuts, ...)
+        """
+        raise NotImplementedError
+
+    def kept_means(self, data, train_idx, train_keys, bounds):
+        """Exact means of the training rows whose key is within a bound.
+
+        For fold ``f`` and bound ``c`` the kept rows are
+        ``train_idx[f][train_keys[f] <= bounds[c, f]]``, in that order, and the
+        mean is their sequential sum in that order divided by their count,
+        exactly the floating-point operations of ``np.mean(x, axis=0)``.
+        The threshold search needs this bit-exactness: autoreject's Gaussian
+        process proposes candidates from a nearly singular kernel, and a
+        1-ulp change of one loss can change its next proposal.
+
+        Backends without a bit-identical kernel of their own run the NumPy
+        one on the host.
+
+        Parameters
+        ----------
+        data : array, shape (n_rows, n_times)
+        train_idx : array of int, shape (n_folds, n_train)
+        train_keys : array, shape (n_folds, n_train)
+        bounds : array, shape (n_bounds, n_folds)
+            Upper bounds (inclusive) on the keys.
+
+        Returns
+        -------
+        means : array, shape (n_bounds, n_folds, n_times)
+            NaN where a bound keeps no row.
         """
         raise NotImplementedError
 

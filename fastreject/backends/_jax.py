@@ -181,6 +181,13 @@ class JaxBackend(Backend):
                 out = out[self.asarray(cuts - 1)]
             return self.to_numpy(out)
 
+    def kept_means(self, data, train_idx, train_keys, bounds):
+        # exact epoch-order means are a host computation (see Backend):
+        # device reductions sum in another order
+        from ._numpy import NumpyBackend
+
+        return NumpyBackend().kept_means(self.to_numpy(data), train_idx, train_keys, bounds)
+
     def interp_apply(self, matrix, data):
         with self._scope():
             out = jnp.matmul(self.asarray(matrix), self.asarray(data), precision=_HIGHEST)

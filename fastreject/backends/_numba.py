@@ -241,6 +241,36 @@ def _running_rows(data, order, n):  # pragma: no cover - compiled
     return out
 
 
+@njit(parallel=True, cache=True)
+def _kept_means(data, train_idx, train_keys, bounds):  # pragma: no cover
+    n_bounds, n_folds = bounds.shape
+    n_train = train_idx.shape[1]
+    n_times = data.shape[1]
+    out = np.empty((n_bounds, n_folds, n_times))
+    for task in prange(n_bounds * n_folds):
+        c = task // n_folds
+        f = task % n_folds
+        acc = out[c, f]
+        count = 0
+        for j in range(n_train):
+            if train_keys[f, j] <= bounds[c, f]:
+                row = data[train_idx[f, j]]
+                if count == 0:
+                    for t in range(n_times):
+                        acc[t] = row[t]
+                else:
+                    for t in range(n_times):
+                        acc[t] += row[t]
+                count += 1
+        if count == 0:
+            for t in range(n_times):
+                acc[t] = np.nan
+        else:
+            for t in range(n_times):
+                acc[t] /= count
+    return out
+
+
 #: below this many summed elements ``prefix_sums`` uses the numpy kernel
 #: (identical results; one channel's threshold folds are about 3e5 elements)
 _PREFIX_PARALLEL_MIN = 2_000_000
@@ -270,6 +300,20 @@ class NumbaBackend(Backend):
     def median(self, x, axis=0):
         # numpy's partition at the two middle ranks beats a compiled sort
         return self._numpy.median(x, axis)
+
+    def kept_means(self, data, train_idx, train_keys, bounds):
+        data = np.asarray(data)
+        bounds = np.asarray(bounds, dtype=np.float64)
+        train_keys = np.asarray(train_keys)
+        # np.mean sums a single column pairwise, not row by row
+        if data.dtype != np.float64 or data.ndim != 2 or data.shape[1] < 2:
+            return self._numpy.kept_means(data, train_idx, train_keys, bounds)
+        return _kept_means(
+            np.ascontiguousarray(data),
+            np.ascontiguousarray(train_idx, dtype=np.int64),
+            np.ascontiguousarray(train_keys, dtype=np.float64),
+            np.ascontiguousarray(bounds),
+        )
 
     def prefix_sums(self, data, order, cuts):
         data = np.asarray(data)

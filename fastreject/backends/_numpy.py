@@ -66,6 +66,16 @@ class NumpyBackend(Backend):
         segments = np.add.reduceat(selected, np.r_[0, cuts[:-1]], axis=0)
         return np.cumsum(segments, axis=0)
 
+    def kept_means(self, data, train_idx, train_keys, bounds):
+        data = np.asarray(data)
+        train_idx = np.asarray(train_idx)
+        out = np.empty((len(bounds), len(train_idx), data.shape[-1]))
+        for f, (rows, keys) in enumerate(zip(train_idx, np.asarray(train_keys))):
+            for c in range(len(bounds)):
+                kept = rows[keys <= bounds[c, f]]
+                out[c, f] = np.mean(data[kept], axis=0) if len(kept) else np.nan
+        return out
+
     def interp_apply(self, matrix, data):
         return np.matmul(matrix, data)
 

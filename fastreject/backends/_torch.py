@@ -112,6 +112,13 @@ class TorchBackend(Backend):
             out = out.index_select(0, self.asarray(cuts - 1))
         return self.to_numpy(out.reshape((len(cuts),) + tuple(t.shape[1:])))
 
+    def kept_means(self, data, train_idx, train_keys, bounds):
+        # exact epoch-order means are a host computation (see Backend):
+        # device reductions sum in another order
+        from ._numpy import NumpyBackend
+
+        return NumpyBackend().kept_means(self.to_numpy(data), train_idx, train_keys, bounds)
+
     def interp_apply(self, matrix, data):
         return self.to_numpy(torch.matmul(self.asarray(matrix), self.asarray(data)))
 
