@@ -98,6 +98,11 @@ def bad_epochs_mask(bad_sensor_counts, consensus, n_channels):
     return np.asarray(bad_sensor_counts) >= consensus * n_channels
 
 
+def all_peaks(epochs):
+    """Peak-to-peak amplitude of every channel and epoch (no data copy)."""
+    return np.ptp(epochs.get_data(copy=False), axis=-1)
+
+
 def interp_sets(labels):
     """Per epoch, the channel indices labelled 2."""
     return [np.flatnonzero(row == 2) for row in labels]
@@ -165,22 +170,27 @@ class LocalAutoReject(BaseEstimator):
         self.verbose = verbose
         self.backend = backend
 
-    def _vote_bad_epochs(self, epochs, picks):
-        """Labels (0/1/NaN) and bad-channel counts per epoch for ``picks``."""
-        picks = np.asarray(picks)
-        deltas = np.ptp(epochs.get_data(picks, copy=False), axis=-1)
-        threshes = [self.threshes_[epochs.ch_names[p]] for p in picks]
-        return vote_bad_epochs(deltas, threshes, picks, len(epochs.ch_names))
+    def _vote_bad_epochs(self, epochs, picks, peaks=None):
+        """Labels (0/1/NaN) and bad-channel counts per epoch for ``picks``.
 
-    def _get_epochs_interpolation(self, epochs, labels, picks, n_interpolate):
+        ``peaks`` (peak-to-peak of every channel) is computed when not given.
+        """
+        picks = np.asarray(picks)
+        if peaks is None:
+            peaks = all_peaks(epochs)
+        threshes = [self.threshes_[epochs.ch_names[p]] for p in picks]
+        return vote_bad_epochs(peaks[:, picks], threshes, picks, len(epochs.ch_names))
+
+    def _get_epochs_interpolation(self, epochs, labels, picks, n_interpolate, peaks=None):
         """Labels with 2 on the channels to interpolate."""
-        peaks = np.ptp(epochs.get_data(copy=False), axis=-1)
+        if peaks is None:
+            peaks = all_peaks(epochs)
         return interpolation_labels(labels, peaks, picks, n_interpolate)
 
     def _get_bad_epochs(self, bad_sensor_counts, ch_type, picks):
         return bad_epochs_mask(bad_sensor_counts, self.consensus_[ch_type], len(picks))
 
-    def get_reject_log(self, epochs, threshes=None, picks=None):
+    def get_reject_log(self, epochs, threshes=None, picks=None, *, _peaks=None):
         """Reject log of ``epochs`` with the fitted thresholds.
 
         Parameters
@@ -206,9 +216,10 @@ class LocalAutoReject(BaseEstimator):
                 f"{ch_type} and {', '.join(t for t, _ in others)}. Use "
                 "fastreject.AutoReject for several types."
             )
-        labels, counts = self._vote_bad_epochs(epochs, this_picks)
+        peaks = all_peaks(epochs) if _peaks is None else _peaks
+        labels, counts = self._vote_bad_epochs(epochs, this_picks, peaks)
         labels = self._get_epochs_interpolation(
-            epochs, labels, this_picks, self.n_interpolate_[ch_type]
+            epochs, labels, this_picks, self.n_interpolate_[ch_type], peaks
         )
         bad_epochs = self._get_bad_epochs(counts, ch_type, this_picks)
         return RejectLog(bad_epochs=bad_epochs, labels=labels, ch_names=list(epochs.ch_names))

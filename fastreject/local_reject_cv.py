@@ -40,7 +40,7 @@ from ._validation import (
     get_picks_by_type,
     handle_picks,
 )
-from .local_reject import LocalAutoReject, interp_sets, interpolation_labels
+from .local_reject import LocalAutoReject, all_peaks, interp_sets, interpolation_labels
 
 
 def _check_cv(cv):
@@ -58,8 +58,16 @@ def _check_cv(cv):
     )
 
 
-def _apply_reject_log(epochs, reject_log, picks, dots, backend):
-    """A repaired copy of ``epochs`` without the bad epochs of ``reject_log``."""
+def _layout_key(info):
+    """Channel names and positions: what interpolation matrices depend on."""
+    return tuple((ch["ch_name"], ch["kind"], tuple(ch["loc"][:3].tolist())) for ch in info["chs"])
+
+
+def _apply_reject_log(epochs, reject_log, picks, dots, backend, interpolator=None):
+    """A repaired copy of ``epochs`` without the bad epochs of ``reject_log``.
+
+    ``interpolator`` (for the same channels and picks) reuses cached matrices.
+    """
     from ._mne_compat import epochs_data
     from .interpolation import Interpolator
 
@@ -79,9 +87,9 @@ def _apply_reject_log(epochs, reject_log, picks, dots, backend):
         )
     clean = epochs.copy()
     data = epochs_data(clean)
-    Interpolator(epochs.info, picks, dots=dots, backend=backend).repair(
-        data, interp_sets(labels)
-    )
+    if interpolator is None:
+        interpolator = Interpolator(epochs.info, picks, dots=dots, backend=backend)
+    interpolator.repair(data, interp_sets(labels))
     bad = np.flatnonzero(reject_log.bad_epochs)
     if len(bad):
         clean.drop(bad, reason="AUTOREJECT")
@@ -103,6 +111,8 @@ def _run_local_reject_cv(
     local_reject : LocalAutoReject
         Fitted on all epochs (thresholds).
     loss : array, shape (n_consensus, n_interpolate, n_folds)
+    interpolator : Interpolator
+        With the matrices of every bad set met, for reuse.
     """
     from ._folds import FoldMeans, rmse_to
     from .backends import get_backend
@@ -116,9 +126,9 @@ def _run_local_reject_cv(
 
     picks = np.asarray(picks)
     n_channels = len(picks)
-    labels, counts = local_reject._vote_bad_epochs(epochs, picks)
     all_data = epochs.get_data(copy=False)
-    peaks = np.ptp(all_data, axis=-1)
+    peaks = all_peaks(epochs)
+    labels, counts = local_reject._vote_bad_epochs(epochs, picks, peaks)
     X = all_data[:, picks]
     splits = list(cv.split(X))
     medians = [be.median(X[test], axis=0) for _, test in splits]
@@ -144,7 +154,7 @@ def _run_local_reject_cv(
             loss[:, j, f] = np.inf
             loss[usable, j, f] = rmse_to(medians[f], means[usable])
         del X_interp, folds
-    return local_reject, loss
+    return local_reject, loss, interpolator
 
 
 class AutoReject(BaseEstimator):
@@ -312,9 +322,10 @@ class AutoReject(BaseEstimator):
             self.dots = dots
             self.threshes_, self.consensus_, self.n_interpolate_ = {}, {}, {}
             self.loss_, self.local_reject_ = {}, {}
+            self._interpolators = {}  # matrices cached for transform
             for ch_type, this_picks in picks_by_type:
                 logger.info(f"Running autoreject on ch_type={ch_type}")
-                local_reject, loss = _run_local_reject_cv(
+                local_reject, loss, interpolator = _run_local_reject_cv(
                     epochs,
                     thresh_func,
                     this_picks,
@@ -335,6 +346,8 @@ class AutoReject(BaseEstimator):
                 local_reject.consensus_[ch_type] = self.consensus_[ch_type]
                 local_reject.n_interpolate_[ch_type] = self.n_interpolate_[ch_type]
                 self.local_reject_[ch_type] = local_reject
+                if len(picks_by_type) == 1:  # same picks as transform's
+                    self._interpolators = {_layout_key(epochs.info): interpolator}
                 logger.info(
                     f"Estimated consensus={self.consensus_[ch_type]:0.2f} and "
                     f"n_interpolate={self.n_interpolate_[ch_type]}"
@@ -385,9 +398,10 @@ class AutoReject(BaseEstimator):
         self._check_channels(epochs)
         labels = np.full((len(epochs), len(epochs.ch_names)), np.nan)
         bad_epochs = np.zeros(len(epochs), dtype=bool)
+        peaks = all_peaks(epochs)
         for ch_type, this_picks in get_picks_by_type(epochs.info, self.picks_):
             log = self.local_reject_[ch_type].get_reject_log(
-                epochs, threshes=self.threshes_, picks=this_picks
+                epochs, threshes=self.threshes_, picks=this_picks, _peaks=peaks
             )
             labels[:, this_picks] = log.labels[:, this_picks]
             bad_epochs |= np.asarray(log.bad_epochs, bool)
@@ -426,8 +440,31 @@ class AutoReject(BaseEstimator):
                 )
             if reject_log is None:
                 reject_log = self.get_reject_log(epochs)
-            clean = _apply_reject_log(epochs, reject_log, self.picks_, self.dots, self.backend)
+            clean = _apply_reject_log(
+                epochs,
+                reject_log,
+                self.picks_,
+                self.dots,
+                self.backend,
+                self._interpolator(epochs.info),
+            )
         return (clean, reject_log) if return_log else clean
+
+    def _interpolator(self, info):
+        """Interpolator for ``info``'s channels, kept between transforms.
+
+        Matrices depend only on the channels (positions) and the bad set, so
+        they are cached per channel layout; the cache is not a parameter and
+        is not saved.
+        """
+        from .interpolation import Interpolator
+
+        key = _layout_key(info)
+        cache = self.__dict__.setdefault("_interpolators", {})
+        if key not in cache:
+            cache.clear()  # one layout at a time
+            cache[key] = Interpolator(info, self.picks_, dots=self.dots, backend=self.backend)
+        return cache[key]
 
     def fit_transform(self, epochs, return_log=False):
         """Fit on ``epochs`` and clean them.
