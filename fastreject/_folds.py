@@ -19,11 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def _to_numpy(backend, x):
-    to_numpy = getattr(backend, "to_numpy", None)
-    return to_numpy(x) if to_numpy is not None else np.asarray(x)
-
-
 class _SortedPrefix:
     """Cumulative sums of rows sorted by key, at selected prefix lengths."""
 
@@ -41,7 +36,7 @@ class _SortedPrefix:
         self.cuts = np.r_[0, cuts]
         sums = np.zeros((len(self.cuts),) + data.shape[1:])
         if len(cuts):
-            sums[1:] = _to_numpy(backend, backend.prefix_sums(data, self.rows, cuts))
+            sums[1:] = backend.prefix_sums(data, self.rows, cuts)
         self.sums = sums
 
     def counts(self, bounds):

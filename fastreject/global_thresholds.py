@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ._bayesopt import bayes_opt
-from ._folds import _to_numpy, padded_folds
+from ._folds import padded_folds
 from ._parallel import blas_single_thread
 from ._logging import log_level, logger
 from ._validation import check_epochs_type
@@ -62,10 +62,7 @@ class _EpochFolds:
         search is sensitive to the last bit)."""
         threshes = np.asarray(threshes, float)
         bounds = np.repeat(threshes[:, None], len(self.train_idx), axis=1)
-        means = _to_numpy(
-            self.backend,
-            self.backend.kept_means(self.flat, self.train_idx, self.train_keys, bounds),
-        )
+        means = self.backend.kept_means(self.flat, self.train_idx, self.train_keys, bounds)
         medians = self.test_medians if which == "test" else self.train_medians
         medians = medians.reshape(len(medians), -1)
         with np.errstate(invalid="ignore"):

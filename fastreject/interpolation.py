@@ -74,11 +74,6 @@ class _EEGSpline:
         return rhs @ pinv(C)[:, :-1]
 
 
-def _to_numpy(backend, x):
-    to_numpy = getattr(backend, "to_numpy", None)
-    return to_numpy(x) if to_numpy is not None else np.asarray(x)
-
-
 def _meg_and_eeg_indices(info):
     import mne
 
@@ -185,9 +180,7 @@ class Interpolator:
     def _apply(self, data, epoch_idx, kind_picks, bads, matrix):
         goods, _ = self._split(kind_picks, set(bads))
         block = data[epoch_idx]
-        block[:, bads] = _to_numpy(
-            self.backend, self.backend.interp_apply(matrix, block[:, goods, :])
-        )
+        block[:, bads] = self.backend.interp_apply(matrix, block[:, goods, :])
         data[epoch_idx] = block
 
     def repair(self, data, bad_sets):
@@ -271,7 +264,7 @@ class Interpolator:
                 else:
                     matrix = self.meg_matrix((p,))
                 res = self.backend.interp_apply(matrix, work[:, : n - 1, :])
-                out[:, p] = _to_numpy(self.backend, res)[:, 0]
+                out[:, p] = res[:, 0]
                 if i < n - 1:
                     work[:, [i, n - 1]] = work[:, [n - 1, i]]
         return out

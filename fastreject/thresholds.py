@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._bayesopt import bayes_opt
-from ._folds import FoldMeans, _to_numpy
+from ._folds import FoldMeans
 from ._parallel import blas_single_thread
 from ._logging import log_level, logger, progress
 from ._validation import check_epochs, check_epochs_type, get_picks_by_type, handle_picks
@@ -74,10 +74,7 @@ class _FoldData:
         """
         threshes = np.asarray(threshes, float)
         bounds = np.maximum(threshes[:, None], self.floors[None, :])
-        means = _to_numpy(
-            self.backend,
-            self.backend.kept_means(self.data, self.train, self.train_deltas, bounds),
-        )
+        means = self.backend.kept_means(self.data, self.train, self.train_deltas, bounds)
         return self._scores_to_losses(means)
 
     def all_losses(self, threshes):
