@@ -331,3 +331,22 @@ class TestEveryBackend:
         ransac.fit(ref.epochs)
         _assert_close(ransac.corr_, ref["ransac_corr"], err_msg="Ransac corr_")
         assert list(ransac.bad_chs_) == ref["ransac_bad_chs"].tolist()
+
+    @pytest.mark.parametrize("key, method", [("bayes", "bayesian_optimization"), ("random", "random_search")])
+    def test_compute_thresholds(self, ref, backend, key, method):
+        import fastreject
+
+        threshes = fastreject.compute_thresholds(
+            ref.epochs, method=method, random_state=SEED, verbose=False, backend=backend
+        )
+        _assert_threshes(threshes, ref.threshes(f"thresh_{key}"), f"{method} thresholds")
+
+    def test_get_rejection_threshold(self, ref, backend):
+        import fastreject
+
+        reject = fastreject.get_rejection_threshold(
+            ref.epochs, random_state=SEED, cv=5, verbose=False, backend=backend
+        )
+        keys = ref["grt_keys"].tolist()
+        assert sorted(reject) == sorted(keys)
+        _assert_close([reject[k] for k in keys], ref["grt_values"], err_msg=str(keys))
