@@ -236,9 +236,23 @@ class LocalAutoReject(BaseEstimator):
         -------
         self : LocalAutoReject
         """
+        from .interpolation import Interpolator
+
+        with log_level(self.verbose):
+            self._fit_thresholds(epochs)
+            reject_log = self.get_reject_log(epochs)
+            data = epochs.get_data()  # a copy: repaired below
+            Interpolator(epochs.info, self.picks_, dots=self.dots, backend=self.backend).repair(
+                data, interp_sets(reject_log.labels)
+            )
+            good = ~reject_log.bad_epochs
+            self.mean_ = np.mean(data[good], axis=0) if good.any() else np.nan
+        return self
+
+    def _fit_thresholds(self, epochs):
+        """Validate, resolve picks and learn ``threshes_`` (no ``mean_``)."""
         from functools import partial
 
-        from .interpolation import Interpolator
         from .thresholds import _compute_thresholds
 
         check_consensus(self.consensus)
@@ -258,13 +272,6 @@ class LocalAutoReject(BaseEstimator):
             self.threshes_ = thresh_func(
                 epochs, dots=self.dots, picks=self.picks_, verbose=self.verbose
             )
-            reject_log = self.get_reject_log(epochs)
-            data = epochs.get_data()  # a copy: repaired below
-            Interpolator(epochs.info, self.picks_, dots=self.dots, backend=self.backend).repair(
-                data, interp_sets(reject_log.labels)
-            )
-            good = ~reject_log.bad_epochs
-            self.mean_ = np.mean(data[good], axis=0) if good.any() else np.nan
         return self
 
     def transform(self, epochs, return_log=False):

@@ -122,7 +122,9 @@ def _run_local_reject_cv(
     local_reject = LocalAutoReject(
         thresh_func=thresh_func, verbose=verbose, picks=picks, dots=dots, backend=backend
     )
-    local_reject.fit(epochs)
+    # the thresholds only: its ``mean_`` (epochs repaired with
+    # n_interpolate=0) is never used by the cross-validation
+    local_reject._fit_thresholds(epochs)
 
     picks = np.asarray(picks)
     n_channels = len(picks)
@@ -212,7 +214,9 @@ class AutoReject(BaseEstimator):
     loss_ : dict
         Channel type -> CV loss, shape (n_consensus, n_interpolate, n_folds).
     local_reject_ : dict
-        Channel type -> fitted :class:`~fastreject.local_reject.LocalAutoReject`.
+        Channel type -> :class:`~fastreject.local_reject.LocalAutoReject` with
+        the thresholds and chosen parameters of that type (without ``mean_``,
+        which the cross-validation does not use).
     picks_ : array of int
         The channels used, sorted.
     dots : tuple | None
