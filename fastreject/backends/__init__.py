@@ -36,7 +36,10 @@ _ENV_VARS = ("FASTREJECT_BACKEND", "AUTOREJECT_BACKEND")
 #: work size (number of data elements, e.g. ``n_epochs * n_channels *
 #: n_times``) from which ``'auto'`` moves to a GPU when one is present:
 #: below it, host-device transfers and kernel launches cost more than they
-#: save against the parallel CPU kernels (240 x 64 x 641 is about 1e7)
+#: save against the parallel CPU kernels (240 x 64 x 641 is about 1e7).
+#: An estimate, not yet measured: no GPU was available when it was set. The
+#: estimators call ``get_backend`` without a size hint, so ``'auto'`` stays on
+#: the CPU there; ask for ``'torch:cuda'`` or ``'jax:gpu'`` explicitly.
 GPU_CROSSOVER = 20_000_000
 
 #: name -> (module, class, import name of the library, pip extra)
