@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from ._docs import fill_doc
 from .reject_log import BAD, INTERPOLATED
 
 #: tag added to every fastreject section, so they can be filtered together
@@ -84,6 +85,7 @@ def _check_fitted(ar, what):
         )
 
 
+@fill_doc
 def add_reject_log(
     report, reject_log, *, title="Reject log", tags=None, section=None, replace=False
 ):
@@ -91,8 +93,7 @@ def add_reject_log(
 
     Parameters
     ----------
-    report : mne.Report
-        The report to add to (modified in place).
+    %(report_in)s
     reject_log : fastreject.RejectLog
         The log to draw, e.g. from ``ar.fit_transform(epochs,
         return_log=True)``.
@@ -101,17 +102,11 @@ def add_reject_log(
     tags : str | list of str | None
         Tags of the section. None (default) uses ``('fastreject',
         'reject-log')``.
-    section : str | None
-        Group the content under this section name, as in
-        :meth:`mne.Report.add_figure`. Defaults to None (the title).
-    replace : bool
-        Whether to replace content with the same title and section. Defaults
-        to False.
+    %(section_replace)s
 
     Returns
     -------
-    report : mne.Report
-        The same report, for chaining.
+    %(report_out)s
 
     See Also
     --------
@@ -165,6 +160,7 @@ def _threshold_groups(threshes, info):
     return [(kind, names, np.asarray(values)) for kind, (names, values) in groups.items()]
 
 
+@fill_doc
 def add_thresholds(
     report, ar, info, *, title="Channel thresholds", tags=None, section=None, replace=False
 ):
@@ -172,8 +168,7 @@ def add_thresholds(
 
     Parameters
     ----------
-    report : mne.Report
-        The report to add to (modified in place).
+    %(report_in)s
     ar : fastreject.AutoReject
         A fitted model; its ``threshes_`` are drawn.
     info : mne.Info
@@ -184,16 +179,11 @@ def add_thresholds(
     tags : str | list of str | None
         Tags of the section. None (default) uses ``('fastreject',
         'thresholds')``.
-    section : str | None
-        Group the content under this section name. Defaults to None.
-    replace : bool
-        Whether to replace content with the same title and section. Defaults
-        to False.
+    %(section_replace)s
 
     Returns
     -------
-    report : mne.Report
-        The same report, for chaining.
+    %(report_out)s
 
     See Also
     --------
@@ -292,6 +282,7 @@ def _annotate_cv_loss(fig, mean_loss, unit):
         )  # fmt: skip
 
 
+@fill_doc
 def add_cv_loss(
     report, ar, *, title="Cross-validation loss", tags=None, section=None, replace=False
 ):
@@ -299,8 +290,7 @@ def add_cv_loss(
 
     Parameters
     ----------
-    report : mne.Report
-        The report to add to (modified in place).
+    %(report_in)s
     ar : fastreject.AutoReject
         A fitted model with ``loss_``.
     title : str
@@ -308,16 +298,11 @@ def add_cv_loss(
     tags : str | list of str | None
         Tags of the section. None (default) uses ``('fastreject',
         'cv-loss')``.
-    section : str | None
-        Group the content under this section name. Defaults to None.
-    replace : bool
-        Whether to replace content with the same title and section. Defaults
-        to False.
+    %(section_replace)s
 
     Returns
     -------
-    report : mne.Report
-        The same report, for chaining.
+    %(report_out)s
 
     See Also
     --------
@@ -368,6 +353,7 @@ def add_cv_loss(
     return report
 
 
+@fill_doc
 def add_evoked_comparison(
     report,
     epochs,
@@ -382,8 +368,7 @@ def add_evoked_comparison(
 
     Parameters
     ----------
-    report : mne.Report
-        The report to add to (modified in place).
+    %(report_in)s
     epochs : mne.Epochs
         The epochs before cleaning.
     epochs_clean : mne.Epochs
@@ -393,16 +378,11 @@ def add_evoked_comparison(
     tags : str | list of str | None
         Tags of the section. None (default) uses ``('fastreject',
         'evoked')``.
-    section : str | None
-        Group the content under this section name. Defaults to None.
-    replace : bool
-        Whether to replace content with the same title and section. Defaults
-        to False.
+    %(section_replace)s
 
     Returns
     -------
-    report : mne.Report
-        The same report, for chaining.
+    %(report_out)s
 
     Notes
     -----
@@ -461,6 +441,7 @@ def add_evoked_comparison(
     return report
 
 
+@fill_doc
 def add_ransac(
     report, ransac, info, *, title="RANSAC correlations", tags=None, section=None, replace=False
 ):
@@ -468,8 +449,7 @@ def add_ransac(
 
     Parameters
     ----------
-    report : mne.Report
-        The report to add to (modified in place).
+    %(report_in)s
     ransac : fastreject.Ransac
         A fitted Ransac estimator.
     info : mne.Info
@@ -479,16 +459,11 @@ def add_ransac(
         The section title. Defaults to ``'RANSAC correlations'``.
     tags : str | list of str | None
         Tags of the section. None (default) uses ``('fastreject', 'ransac')``.
-    section : str | None
-        Group the content under this section name. Defaults to None.
-    replace : bool
-        Whether to replace content with the same title and section. Defaults
-        to False.
+    %(section_replace)s
 
     Returns
     -------
-    report : mne.Report
-        The same report, for chaining.
+    %(report_out)s
 
     Notes
     -----
@@ -607,6 +582,7 @@ def _html_table(rows):
     return f"<table class='table table-sm table-striped' style='width:auto'>{cells}</table>"
 
 
+@fill_doc
 def add_summary(
     report,
     ar,
@@ -624,8 +600,7 @@ def add_summary(
 
     Parameters
     ----------
-    report : mne.Report
-        The report to add to (modified in place).
+    %(report_in)s
     ar : fastreject.AutoReject
         The fitted model.
     reject_log : fastreject.RejectLog
@@ -642,16 +617,11 @@ def add_summary(
     tags : str | list of str | None
         Tags of the section. None (default) uses ``('fastreject',
         'summary')``.
-    section : str | None
-        Group the content under this section name. Defaults to None.
-    replace : bool
-        Whether to replace content with the same title and section. Defaults
-        to False.
+    %(section_replace)s
 
     Returns
     -------
-    report : mne.Report
-        The same report, for chaining.
+    %(report_out)s
 
     .. versionadded:: 0.1
     """

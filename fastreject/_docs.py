@@ -1,0 +1,39 @@
+"""Shared parameter descriptions for docstrings (MNE's ``docdict`` idea).
+
+Write ``%(name)s`` on its own line, indented like a parameter, and decorate
+the function with :func:`fill_doc`; the entry is inserted with that
+indentation.
+"""
+
+from __future__ import annotations
+
+docdict = {
+    "report_in": """report : mne.Report
+    The report to add to (modified in place).""",
+    "section_replace": """section : str | None
+    Group the content under this section name, as in
+    :meth:`mne.Report.add_figure`. Defaults to None (the title).
+replace : bool
+    Whether to replace content with the same title and section. Defaults
+    to False.""",
+    "report_out": """report : mne.Report
+    The same report, for chaining.""",
+}
+
+
+def fill_doc(func):
+    """Replace ``%(name)s`` lines of ``func``'s docstring with docdict entries."""
+    doc = func.__doc__
+    if not doc:
+        return func
+    lines = []
+    for line in doc.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("%(") and stripped.endswith(")s"):
+            indent = line[: len(line) - len(line.lstrip())]
+            entry = docdict[stripped[2:-2]]
+            lines.extend(indent + part if part else part for part in entry.splitlines())
+        else:
+            lines.append(line)
+    func.__doc__ = "\n".join(lines)
+    return func
