@@ -12,7 +12,11 @@ the same numerical code is what keeps fastreject's repairs identical.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
+
+_INFO_LOCK = threading.Lock()
 
 
 def picks_to_idx(info, picks, exclude="bads"):
@@ -116,7 +120,10 @@ def meg_mapping_matrix(info, pick_from, pick_to, dots, mode="fast", templates=No
 
     if templates is None:
         templates = read_coil_defs()
-    info_from = mne.pick_info(info, pick_from, copy=True)
+    with _INFO_LOCK:
+        # copying an Info briefly unlocks the source (MNE 1.13), so two
+        # threads picking from the same Info can trip MNE's consistency check
+        info_from = mne.pick_info(info, pick_from, copy=True)
     coils_from = _meg_coils(info_from, templates)
     origin = _origin(info_from)
     int_rad, noise, _, _ = _setup_dots(mode, info_from, coils_from, "meg")
