@@ -263,8 +263,9 @@ class Interpolator:
                     )
                 else:
                     matrix = self.meg_matrix((p,))
-                res = self.backend.interp_apply(matrix, work[:, : n - 1, :])
-                out[:, p] = res[:, 0]
+                # on the host whatever the backend: device products round
+                # differently, and these values feed the threshold search
+                out[:, p] = np.matmul(matrix, work[:, : n - 1, :])[:, 0]
                 if i < n - 1:
                     work[:, [i, n - 1]] = work[:, [n - 1, i]]
         return out
