@@ -160,17 +160,32 @@ def _eeg_setup(n_channels, sfreq):
     return info, pos, center, eye
 
 
-def _eeg_gain(rng, pos, center, n_sources):
-    """Potentials of random current dipoles in an infinite homogeneous medium."""
-    radius = np.median(np.linalg.norm(pos - center, axis=1))
+def _eeg_gain(rng, info, pos, center, n_sources):
+    """EEG potentials of random current dipoles in a four-shell sphere head.
+
+    The sphere (MNE's :func:`mne.make_sphere_model`, default brain, CSF,
+    skull and scalp radii and conductivities) is centred on the sphere fitted
+    to the montage, with the electrodes' median distance as head radius;
+    :func:`mne.make_forward_dipole` computes the potentials (no MRI needed).
+    """
+    import mne
+
+    radius = float(np.median(np.linalg.norm(pos - center, axis=1)))
     direction = rng.standard_normal((n_sources, 3))
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
     src = center + direction * rng.uniform(0.35, 0.7, (n_sources, 1)) * radius
     ori = rng.standard_normal((n_sources, 3))
     ori /= np.linalg.norm(ori, axis=1, keepdims=True)
-    diff = pos[:, None, :] - src[None, :, :]  # (n_channels, n_sources, 3)
-    dist = np.linalg.norm(diff, axis=-1)
-    return np.einsum("csk,sk->cs", diff, ori) / dist**3
+    sphere = mne.make_sphere_model(r0=tuple(center), head_radius=radius, verbose="error")
+    dipoles = mne.Dipole(
+        np.zeros(n_sources), src, np.ones(n_sources), ori, np.ones(n_sources)
+    )
+    fwd, _ = mne.make_forward_dipole(dipoles, sphere, info, trans=None, verbose="error")
+    gain = np.asarray(fwd["sol"]["data"], dtype=np.float64)
+    if list(fwd["sol"]["row_names"]) != list(info["ch_names"]):
+        order = [list(fwd["sol"]["row_names"]).index(n) for n in info["ch_names"]]
+        gain = gain[order]
+    return gain
 
 
 def _meg_setup(kind, n_channels, sfreq, fname):
@@ -253,8 +268,9 @@ def make_synthetic_epochs(
 
     Brain-like activity comes from a few random current dipoles with 1/f
     time courses (some with alpha-band bursts), projected to the sensors, plus
-    a little white sensor noise. For EEG the dipoles sit in an infinite
-    homogeneous medium under a subset of the ``standard_1005`` montage; for
+    a little white sensor noise. For EEG the dipoles sit in a four-shell
+    sphere head model (MNE's sphere model and dipole forward solution, no MRI)
+    under a subset of the ``standard_1005`` montage; for
     MEG the fields are computed with a spherical conductor on the real
     Neuromag Vectorview geometry of the MNE sample recording.
 
@@ -355,7 +371,7 @@ def make_synthetic_epochs(
             32 if n_channels is None else int(n_channels), sfreq
         )
         n_sources = 8
-        gain = _eeg_gain(rng, pos, center, n_sources)
+        gain = _eeg_gain(rng, info, pos, center, n_sources)
     else:
         info, pos, center, eye = _meg_setup(kind, n_channels, sfreq, fname)
         n_sources = 12
