@@ -8,8 +8,8 @@ channel), this scores:
   and fastreject with ``thresh_method='exact'``: recall of the artifact
   channel-epochs (marked bad, repaired or dropped) and precision of the
   dropped epochs (share that hold an injected artifact);
-* RANSAC: which simulated bad channels (flat, noisy) are found, and false
-  alarms.
+* RANSAC (autoreject's and fastreject's): which simulated bad channels
+  (flat, noisy) are found, which are missed, and false alarms.
 
 Writes ``benchmarks/results/quality.json``. Run: ``python benchmarks/quality.py``.
 """
@@ -50,15 +50,19 @@ def main():
             score = _score(epochs, truth, log)
             score.pop("truth_image")
             rows.setdefault(name, []).append(score)
-        bads = set(fastreject.Ransac(verbose=False).fit(epochs).bad_chs_)
         simulated = set(truth["flat_channels"] + truth["noisy_channels"])
-        rows.setdefault("ransac", []).append(
-            dict(found=sorted(bads & simulated), missed=sorted(simulated - bads),
-                 false_alarms=sorted(bads - simulated))
-        )
+        ransacs = {"ransac fastreject": fastreject.Ransac(verbose=False)}
+        if autoreject is not None:
+            ransacs["ransac autoreject 0.5.1"] = autoreject.Ransac(verbose=False)
+        for name, ransac in ransacs.items():
+            bads = set(ransac.fit(epochs).bad_chs_)
+            rows.setdefault(name, []).append(
+                dict(found=sorted(bads & simulated), missed=sorted(simulated - bads),
+                     false_alarms=sorted(bads - simulated))
+            )
     summary = {}
     for name, scores in rows.items():
-        if name == "ransac":
+        if name.startswith("ransac"):
             summary[name] = dict(
                 found=sum(len(s["found"]) for s in scores),
                 missed=sum(len(s["missed"]) for s in scores),
