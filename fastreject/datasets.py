@@ -160,32 +160,39 @@ def _eeg_setup(n_channels, sfreq):
     return info, pos, center, eye
 
 
-def _eeg_gain(rng, info, pos, center, n_sources):
-    """EEG potentials of random current dipoles in a four-shell sphere head.
+def _dipole_gain(rng, info, center, n_sources, depth, scale, head_radius):
+    """Sensor gains of random current dipoles in MNE's sphere model.
 
-    The sphere (MNE's :func:`mne.make_sphere_model`, default brain, CSF,
-    skull and scalp radii and conductivities) is centred on the sphere fitted
-    to the montage, with the electrodes' median distance as head radius;
-    :func:`mne.make_forward_dipole` computes the potentials (no MRI needed).
+    Dipoles point in random directions and sit at ``depth`` (a range,
+    times ``scale``) from ``center``; :func:`mne.make_forward_dipole`
+    computes the fields or potentials (no MRI needed).
     """
     import mne
 
-    radius = float(np.median(np.linalg.norm(pos - center, axis=1)))
     direction = rng.standard_normal((n_sources, 3))
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-    src = center + direction * rng.uniform(0.35, 0.7, (n_sources, 1)) * radius
+    src = center + direction * rng.uniform(*depth, (n_sources, 1)) * scale
     ori = rng.standard_normal((n_sources, 3))
     ori /= np.linalg.norm(ori, axis=1, keepdims=True)
-    sphere = mne.make_sphere_model(r0=tuple(center), head_radius=radius, verbose="error")
+    sphere = mne.make_sphere_model(r0=tuple(center), head_radius=head_radius, verbose="error")
     dipoles = mne.Dipole(
         np.zeros(n_sources), src, np.ones(n_sources), ori, np.ones(n_sources)
     )
     fwd, _ = mne.make_forward_dipole(dipoles, sphere, info, trans=None, verbose="error")
     gain = np.asarray(fwd["sol"]["data"], dtype=np.float64)
+    # make_forward_dipole follows info's channel order; check to be safe
     if list(fwd["sol"]["row_names"]) != list(info["ch_names"]):
         order = [list(fwd["sol"]["row_names"]).index(n) for n in info["ch_names"]]
         gain = gain[order]
     return gain
+
+
+def _eeg_gain(rng, info, pos, center, n_sources):
+    """EEG potentials of dipoles in a four-shell sphere head (MNE's default
+    brain, CSF, skull and scalp radii and conductivities) centred on the
+    montage's sphere, with the electrodes' median distance as head radius."""
+    radius = float(np.median(np.linalg.norm(pos - center, axis=1)))
+    return _dipole_gain(rng, info, center, n_sources, (0.35, 0.7), radius, radius)
 
 
 def _meg_setup(kind, n_channels, sfreq, fname):
@@ -231,25 +238,8 @@ def _meg_setup(kind, n_channels, sfreq, fname):
 
 
 def _meg_gain(rng, info, center, n_sources):
-    """Fields of random current dipoles in a spherical conductor."""
-    import mne
-
-    direction = rng.standard_normal((n_sources, 3))
-    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-    src = center + direction * rng.uniform(0.03, 0.06, (n_sources, 1))
-    ori = rng.standard_normal((n_sources, 3))
-    ori /= np.linalg.norm(ori, axis=1, keepdims=True)
-    sphere = mne.make_sphere_model(r0=tuple(center), head_radius=None, verbose="error")
-    dipoles = mne.Dipole(
-        np.zeros(n_sources), src, np.ones(n_sources), ori, np.ones(n_sources)
-    )
-    fwd, _ = mne.make_forward_dipole(dipoles, sphere, info, trans=None, verbose="error")
-    gain = np.asarray(fwd["sol"]["data"], dtype=np.float64)
-    # make_forward_dipole follows info's channel order; check to be safe
-    if list(fwd["sol"]["row_names"]) != list(info["ch_names"]):
-        order = [list(fwd["sol"]["row_names"]).index(n) for n in info["ch_names"]]
-        gain = gain[order]
-    return gain
+    """MEG fields of dipoles 3-6 cm from the centre of a spherical conductor."""
+    return _dipole_gain(rng, info, center, n_sources, (0.03, 0.06), 1.0, None)
 
 
 def make_synthetic_epochs(
