@@ -43,13 +43,6 @@ def make_interpolation_matrix(pos_from, pos_to, alpha=1e-5):
     return _make_interpolation_matrix(pos_from, pos_to, alpha=alpha)
 
 
-def fit_sphere(points):
-    """Least-squares sphere fit, ``mne.bem._fit_sphere`` (MNE >= 0.10)."""
-    from mne.bem import _fit_sphere
-
-    return _fit_sphere(points)
-
-
 def read_coil_defs():
     """MEG coil definitions, ``mne.forward._make_forward._read_coil_defs``."""
     from mne.forward._make_forward import _read_coil_defs
