@@ -150,3 +150,37 @@ def epochs_data(epochs):
     MNE has no public setter for epoch data (as of 1.13).
     """
     return epochs._data
+
+
+def select_epochs(epochs, keep, reason):
+    """A copy of ``epochs`` holding only the epochs at indices ``keep``.
+
+    Equivalent to ``epochs.copy().drop(others, reason=reason)`` but copies
+    the data of the kept epochs only, once: the deep copy is told to reuse
+    the already-selected array, and MNE's selection then updates events,
+    ``selection``, ``drop_log`` and metadata without touching the data
+    (``select_data=False``). The user's object is not modified.
+
+    Parameters
+    ----------
+    epochs : mne.Epochs
+        Preloaded epochs.
+    keep : array of int
+        Indices of the epochs to keep, increasing.
+    reason : str
+        Entry written in ``drop_log`` for the other epochs.
+
+    Returns
+    -------
+    selected : mne.Epochs
+        A new object whose data array is its own (writable, C-contiguous).
+    """
+    from copy import deepcopy
+
+    keep = np.asarray(keep, dtype=np.intp)
+    data = np.ascontiguousarray(epochs._data[keep])  # a fresh array
+    selected = deepcopy(epochs, {id(epochs._data): data})
+    selected._getitem(keep, reason, copy=False, drop_event_id=False, select_data=False)
+    if np.shares_memory(selected._data, epochs._data):  # pragma: no cover
+        selected._data = selected._data.copy()  # never alias the user's data
+    return selected

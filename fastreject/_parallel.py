@@ -14,12 +14,30 @@ import contextlib
 import functools
 
 
+_CONTROLLER = None
+
+
+def _controller():
+    """A threadpoolctl controller, created on first use.
+
+    Building one scans the loaded shared libraries (about a millisecond);
+    it is rebuilt only when new libraries have been loaded since.
+    """
+    import sys
+
+    from threadpoolctl import ThreadpoolController
+
+    global _CONTROLLER
+    n_modules = len(sys.modules)
+    if _CONTROLLER is None or _CONTROLLER[0] != n_modules:
+        _CONTROLLER = (n_modules, ThreadpoolController())
+    return _CONTROLLER[1]
+
+
 @contextlib.contextmanager
 def single_threaded_blas():
     """Limit BLAS/OpenMP pools to one thread inside the block."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _controller().limit(limits=1, user_api="blas"):
         yield
 
 

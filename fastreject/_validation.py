@@ -151,13 +151,7 @@ def check_epochs(
     if check_finite:
         # per-channel check on the data itself, without copying the picks
         finite = np.isfinite(epochs.get_data(copy=False)).all(axis=(0, 2))[picks]
-        if not finite.all():
-            names = [epochs.ch_names[picks[b]] for b in np.flatnonzero(~finite)]
-            raise ValueError(
-                f"The data contain NaN or infinite values in channel(s) "
-                f"{', '.join(names)}. Remove or repair those samples (or mark "
-                "the channels as bad in info['bads']) before fitting."
-            )
+        _raise_non_finite(finite, picks, epochs.ch_names)
     n_bads = len(epochs.info["bads"])
     if n_bads > 0:
         warn(
@@ -197,3 +191,32 @@ def check_consensus(values):
             f"consensus values are fractions of channels and must lie in [0, 1]; got {values!r}."
         )
     return arr
+
+
+def _raise_non_finite(finite, picks, ch_names):
+    if not finite.all():
+        names = [ch_names[picks[b]] for b in np.flatnonzero(~finite)]
+        raise ValueError(
+            f"The data contain NaN or infinite values in channel(s) "
+            f"{', '.join(names)}. Remove or repair those samples (or mark "
+            "the channels as bad in info['bads']) before fitting."
+        )
+
+
+def check_finite_peaks(peaks, picks, ch_names):
+    """Raise the non-finite data error from peak-to-peak amplitudes.
+
+    A channel's peak-to-peak is finite exactly when all its samples are, so
+    the peaks computed anyway spare a second pass over the data.
+
+    Parameters
+    ----------
+    peaks : array, shape (n_epochs, n_channels)
+        Peak-to-peak amplitudes of every channel.
+    picks : array of int
+        The channels that must be finite.
+    ch_names : list of str
+        Channel names, for the message.
+    """
+    finite = np.isfinite(peaks[:, picks]).all(axis=0)
+    _raise_non_finite(finite, picks, ch_names)

@@ -179,9 +179,8 @@ class Interpolator:
     # -- application ------------------------------------------------------
     def _apply(self, data, epoch_idx, kind_picks, bads, matrix):
         goods, _ = self._split(kind_picks, set(bads))
-        block = data[epoch_idx]
-        block[:, bads] = self.backend.interp_apply(matrix, block[:, goods, :])
-        data[epoch_idx] = block
+        rows = np.asarray(epoch_idx)[:, None]
+        data[rows, list(bads)] = self.backend.interp_apply(matrix, data[rows, goods])
 
     def repair(self, data, bad_sets):
         """Interpolate, in place, the bad channels of each epoch.

@@ -98,9 +98,17 @@ def bad_epochs_mask(bad_sensor_counts, consensus, n_channels):
     return np.asarray(bad_sensor_counts) >= consensus * n_channels
 
 
-def all_peaks(epochs):
-    """Peak-to-peak amplitude of every channel and epoch (no data copy)."""
-    return np.ptp(epochs.get_data(copy=False), axis=-1)
+def all_peaks(epochs, backend=None):
+    """Peak-to-peak amplitude of every channel and epoch (no data copy).
+
+    NaN where a channel holds NaN; infinite or NaN where it holds infinity.
+    ``backend`` (a :class:`fastreject.backends.Backend`) computes it, NumPy
+    when None; every backend gives the same values.
+    """
+    data = epochs.get_data(copy=False)
+    if backend is None:
+        return np.ptp(data, axis=-1)
+    return np.asarray(backend.ptp(data, axis=-1))
 
 
 def interp_sets(labels):

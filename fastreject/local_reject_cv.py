@@ -36,6 +36,7 @@ from ._validation import (
     check_consensus,
     check_epochs,
     check_epochs_type,
+    check_finite_peaks,
     check_int_array,
     get_picks_by_type,
     handle_picks,
@@ -68,7 +69,7 @@ def _apply_reject_log(epochs, reject_log, picks, dots, backend, interpolator=Non
 
     ``interpolator`` (for the same channels and picks) reuses cached matrices.
     """
-    from ._mne_compat import epochs_data
+    from ._mne_compat import epochs_data, select_epochs
     from .interpolation import Interpolator
 
     labels = np.asarray(reject_log.labels)
@@ -85,14 +86,16 @@ def _apply_reject_log(epochs, reject_log, picks, dots, backend, interpolator=Non
             f"({len(picks)} picks) and NaN elsewhere; got labels on "
             f"{len(labelled)} channels."
         )
-    clean = epochs.copy()
-    data = epochs_data(clean)
+    # drop first, then repair the kept epochs in the (only) copy of the data
+    bad_mask = np.asarray(reject_log.bad_epochs, dtype=bool)
+    keep = np.flatnonzero(~bad_mask)
+    clean = select_epochs(epochs, keep, reason="AUTOREJECT")
     if interpolator is None:
         interpolator = Interpolator(epochs.info, picks, dots=dots, backend=backend)
-    interpolator.repair(data, interp_sets(labels))
-    bad = np.flatnonzero(reject_log.bad_epochs)
-    if len(bad):
-        clean.drop(bad, reason="AUTOREJECT")
+    interpolator.repair(epochs_data(clean), interp_sets(labels[keep]))
+    n_bad = int(bad_mask.sum())
+    if n_bad:
+        logger.info(f"Dropped {n_bad} epoch(s) marked bad (drop_log reason AUTOREJECT).")
     else:
         logger.info(
             "No bad epochs were found; returning a copy of the data "
@@ -395,14 +398,16 @@ class AutoReject(BaseEstimator):
         -------
         reject_log : RejectLog
         """
-        from .reject_log import RejectLog
-
         self._check_fitted()
         check_epochs_type(epochs)
         self._check_channels(epochs)
+        return self._reject_log(epochs, all_peaks(epochs))
+
+    def _reject_log(self, epochs, peaks):
+        from .reject_log import RejectLog
+
         labels = np.full((len(epochs), len(epochs.ch_names)), np.nan)
         bad_epochs = np.zeros(len(epochs), dtype=bool)
-        peaks = all_peaks(epochs)
         for ch_type, this_picks in get_picks_by_type(epochs.info, self.picks_):
             log = self.local_reject_[ch_type].get_reject_log(
                 epochs, threshes=self.threshes_, picks=this_picks, _peaks=peaks
@@ -436,14 +441,19 @@ class AutoReject(BaseEstimator):
 
         self._check_fitted()
         with log_level(self.verbose):
-            check_epochs(epochs, self.picks_)
+            # the peak-to-peak pass doubles as the finiteness check
+            check_epochs(epochs, self.picks_, check_finite=False)
             self._check_channels(epochs)
             if reject_log is not None and not isinstance(reject_log, RejectLog):
                 raise TypeError(
                     f"reject_log must be a RejectLog (or None); got {type(reject_log).__name__}."
                 )
+            from .backends import get_backend
+
+            peaks = all_peaks(epochs, get_backend(self.backend))
+            check_finite_peaks(peaks, self.picks_, epochs.ch_names)
             if reject_log is None:
-                reject_log = self.get_reject_log(epochs)
+                reject_log = self._reject_log(epochs, peaks)
             clean = _apply_reject_log(
                 epochs,
                 reject_log,

@@ -31,6 +31,8 @@ def _assert_same_model(ref, ours, epochs):
     np.testing.assert_array_equal(log.bad_epochs, log_ref.bad_epochs)
     assert list(log.ch_names) == list(log_ref.ch_names)
     np.testing.assert_array_equal(clean.selection, clean_ref.selection)
+    np.testing.assert_array_equal(clean.events, clean_ref.events)
+    assert clean.drop_log == clean_ref.drop_log
     ref_data = clean_ref.get_data()
     # 1e-9 relative with a floor of 1e-10 of the peak: repaired values may
     # cross zero, and BLAS rounding (even its thread count) moves the last bits
@@ -164,3 +166,25 @@ def test_autoreject_matches_oracle_other_channel_types(ch_type):
     ref, ours = _fit_both(epochs, cv=4)
     assert set(ours.consensus_) == {ch_type}
     _assert_same_model(ref, ours, epochs)
+
+
+def test_select_epochs_equals_copy_and_drop():
+    """The one-copy selection used by transform gives what copy().drop() gives."""
+    from fastreject._mne_compat import select_epochs
+
+    epochs = eeg_epochs()
+    before = epochs.get_data().copy()
+    keep = np.array([1, 3, 4, 8])
+    drop = np.setdiff1d(np.arange(len(epochs)), keep)
+    ours = select_epochs(epochs, keep, "AUTOREJECT")
+    ref = epochs.copy().drop(drop, reason="AUTOREJECT", verbose=False)
+    assert ours.drop_log == ref.drop_log
+    np.testing.assert_array_equal(ours.events, ref.events)
+    np.testing.assert_array_equal(ours.selection, ref.selection)
+    np.testing.assert_array_equal(ours.get_data(), ref.get_data())
+    # its own data: writing to it leaves the user's epochs alone
+    ours._data[:] = 0.0
+    np.testing.assert_array_equal(epochs.get_data(), before)
+    assert epochs.drop_log == tuple(() for _ in range(len(epochs)))
+    empty = select_epochs(epochs, [], "AUTOREJECT")
+    assert len(empty) == 0 and all(log == ("AUTOREJECT",) for log in empty.drop_log)
