@@ -82,6 +82,11 @@ def _meg_and_eeg_indices(info):
     return set(eeg.tolist()), meg
 
 
+#: epochs of leave-one-out work held at once (bytes): small enough to stay
+#: in the last-level cache while every channel is interpolated
+_LOO_CHUNK_BYTES = 4 * 2**20
+
+
 class Interpolator:
     """Interpolation matrices for one recording and one set of picks.
 
@@ -250,21 +255,30 @@ class Interpolator:
             n = len(kind_picks)
             if n < 2:  # a lone channel has no neighbour
                 continue
-            # ``work`` holds the kind's channels with the left-out one last,
-            # so its first n - 1 rows are the others, in order: a view that
-            # np.matmul hands to BLAS exactly like autoreject's gathered copy.
-            # Moving from channel i to i + 1 is a swap of two rows.
-            work = data[:, list(kind_picks[1:]) + [kind_picks[0]], :]
-            for i, p in enumerate(kind_picks):
-                if kind == "eeg":
-                    matrix = make_interpolation_matrix(
-                        np.delete(eeg_pos, i, axis=0), eeg_pos[[i]]
-                    )
-                else:
-                    matrix = self.meg_matrix((p,))
-                # on the host whatever the backend: device products round
-                # differently, and these values feed the threshold search
-                out[:, p] = np.matmul(matrix, work[:, : n - 1, :])[:, 0]
-                if i < n - 1:
-                    work[:, [i, n - 1]] = work[:, [n - 1, i]]
+            if kind == "eeg":
+                matrices = [
+                    make_interpolation_matrix(np.delete(eeg_pos, i, axis=0), eeg_pos[[i]])
+                    for i in range(n)
+                ]
+            else:
+                matrices = [self.meg_matrix((p,)) for p in kind_picks]
+            order = list(kind_picks[1:]) + [kind_picks[0]]
+            # epochs in chunks that stay in cache while every channel of the
+            # kind is interpolated (each epoch's product is its own BLAS call,
+            # so chunking does not change a single bit)
+            per_epoch = n * data.shape[-1] * data.itemsize
+            step = max(1, _LOO_CHUNK_BYTES // max(per_epoch, 1))
+            for start in range(0, len(data), step):
+                sl = slice(start, start + step)
+                # ``work`` holds the kind's channels with the left-out one
+                # last, so its first n - 1 rows are the others, in order: a
+                # view that np.matmul hands to BLAS exactly like autoreject's
+                # gathered copy. Moving from channel i to i + 1 swaps two rows.
+                work = data[sl][:, order, :]
+                for i, p in enumerate(kind_picks):
+                    # on the host whatever the backend: device products round
+                    # differently, and these values feed the threshold search
+                    out[sl, p] = np.matmul(matrices[i], work[:, : n - 1, :])[:, 0]
+                    if i < n - 1:
+                        work[:, [i, n - 1]] = work[:, [n - 1, i]]
         return out

@@ -199,7 +199,7 @@ def _thresholds_one_type(
     if fixed_seed:
         # every channel's test-fold medians in one call per fold
         medians = np.stack(
-            [backend.median(data[test][:, picks], axis=0) for _, test in shared_splits],
+            [backend.median(data[np.ix_(test, picks)], axis=0) for _, test in shared_splits],
             axis=1,
         )
     plans = []
