@@ -158,11 +158,22 @@ def test_ptp(backend, axis):
 @pytest.mark.parametrize("axis", [0, -1])
 def test_median(backend, n, axis):
     rng = np.random.default_rng(n)
-    x = rng.standard_normal((n, 9, 6)) if axis == 0 else rng.standard_normal((4, 9, n))
+    # 72 columns: large enough for the numba median network
+    x = rng.standard_normal((n, 9, 8)) if axis == 0 else rng.standard_normal((4, 9, n))
     x.flat[::13] = np.round(x.flat[::13])  # ties
     check(backend, "median", backend.median(x, axis=axis), np.median(x, axis=axis))
     x.flat[5] = np.nan
     check(backend, "median", backend.median(x, axis=axis), np.median(x, axis=axis))
+
+
+@pytest.mark.parametrize("n", [92, 93])
+def test_median_many_column_blocks(backend, n):
+    """Fold-median sized inputs, several column blocks, infinities."""
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((n, 40, 75))
+    x[3, 1, 2] = np.inf
+    x[:, 5, 7] = np.r_[np.full(n // 2, -np.inf), np.full(n - n // 2, np.inf)]
+    check(backend, "median", backend.median(x, axis=0), np.median(x, axis=0))
 
 
 @pytest.mark.parametrize("shape", [(40,), (40, 1), (40, 17), (40, 4, 17)])
