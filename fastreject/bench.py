@@ -1,21 +1,51 @@
 """Benchmark fastreject against autoreject 0.5.1 on the same data.
 
-Run ``python -m fastreject.bench`` (options: ``--data eegmmidb|synthetic``,
-``--backend``, ``--repeat``, ``--json FILE``, ``--no-oracle``). Each workload
-runs on the same epochs in the same process, autoreject first; the ratio is
-autoreject's best time over fastreject's best time, and the decisions
-(thresholds' chosen epochs, consensus, n_interpolate, bad epochs, RANSAC bad
+Run ``fastreject bench`` or ``python -m fastreject.bench`` (options:
+``--data eegmmidb|synthetic|meg``, ``--scale``, ``--backend``, ``--repeat``,
+``--n-jobs``, ``--workloads``, ``--json FILE``, ``--no-oracle``). Each
+workload runs on the same epochs in the same process, autoreject first; the
+ratio is autoreject's best time over fastreject's best time, and the
+decisions (thresholds, consensus, n_interpolate, reject logs, RANSAC bad
 channels, global thresholds) are checked to be identical.
+
+The same workload table (:func:`make_workloads`) drives the pytest-benchmark
+suite (``tests/test_benchmarks.py``) and the CI regression check.
 """
+
+# License: BSD-3-Clause
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
 import tracemalloc
+
+#: synthetic EEG sizes of the benchmark scales: (n_epochs, n_channels,
+#: sampling frequency, epoch length in s); n_times = sfreq * length + 1
+SCALES = {
+    "tiny": (30, 16, 100.0, 1.0),
+    "small": (60, 32, 160.0, 1.0),
+    "medium": (120, 64, 160.0, 2.0),
+    "large": (240, 64, 160.0, 4.0),
+}
+
+#: workloads in the order they run (transform and the reject log need the fit)
+WORKLOADS = (
+    "compute_thresholds",
+    "local_reject_cv",
+    "AutoReject.fit",
+    "reject_log",
+    "AutoReject.transform",
+    "Ransac.fit",
+    "get_rejection_threshold",
+)
+
+#: the MEG-sized data set: Neuromag triplets on the real helmet geometry
+MEG_SHAPE = dict(n_epochs=300, sfreq=200.0, tmin=0.0, tmax=1.0)
 
 
 def _best_time(fn, repeat):
@@ -37,14 +67,18 @@ def _peak_memory(fn):
         tracemalloc.stop()
 
 
-def load_data(kind="eegmmidb"):
+def load_data(kind="eegmmidb", scale="small"):
     """Epochs used by the benchmark.
 
     Parameters
     ----------
     kind : str
-        ``'eegmmidb'`` (232 x 64 x 641 real EEG, needs the shared data) or
-        ``'synthetic'`` (120 x 32 simulated EEG).
+        ``'eegmmidb'`` (232 x 64 x 641 real EEG, needs the shared data),
+        ``'synthetic'`` (simulated EEG of size ``scale``, see :data:`SCALES`)
+        or ``'meg'`` (300 simulated epochs of the 306 Neuromag channels,
+        201 samples; needs the shared data for the sensor geometry).
+    scale : str
+        ``'tiny'``, ``'small'``, ``'medium'`` or ``'large'`` (synthetic only).
 
     Returns
     -------
@@ -54,7 +88,181 @@ def load_data(kind="eegmmidb"):
 
     if kind == "eegmmidb":
         return load_eegmmidb_epochs()
-    return make_synthetic_epochs(kind="eeg", n_epochs=120, seed=42)
+    if kind == "meg":
+        return make_synthetic_epochs(kind="meg", seed=42, **MEG_SHAPE)
+    if kind != "synthetic":
+        raise ValueError(f"kind must be 'eegmmidb', 'synthetic' or 'meg'; got {kind!r}.")
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(SCALES)}; got {scale!r}.")
+    n_epochs, n_channels, sfreq, length = SCALES[scale]
+    return make_synthetic_epochs(
+        kind="eeg", n_epochs=n_epochs, n_channels=n_channels, sfreq=sfreq,
+        tmin=0.0, tmax=length, seed=42,
+    )
+
+
+def _fixed_thresholds(threshes):
+    """A ``thresh_func`` returning ``threshes`` (isolates the CV stage)."""
+
+    def thresh_func(epochs, dots=None, picks=None, verbose=None):
+        names = [epochs.ch_names[p] for p in picks] if picks is not None else threshes
+        return {name: threshes[name] for name in names}
+
+    return thresh_func
+
+
+class Workloads:
+    """The benchmarked calls, for fastreject and (optionally) autoreject.
+
+    Parameters
+    ----------
+    epochs : mne.Epochs
+        The data every workload runs on (never modified).
+    backend : str | None
+        fastreject backend.
+    n_jobs : int
+        ``n_jobs`` for both libraries.
+    oracle : module | None
+        The imported ``autoreject`` package, or None.
+
+    Notes
+    -----
+    ``reject_log``, ``AutoReject.transform`` and ``local_reject_cv`` use a
+    model fitted once on first need (and thresholds computed once), so they
+    can be timed on their own.
+    """
+
+    def __init__(self, epochs, backend=None, n_jobs=1, oracle=None):
+        self.epochs = epochs
+        self.backend = backend
+        self.n_jobs = n_jobs
+        self.oracle = oracle
+        self._models = {}
+
+    # fitted state shared by several workloads
+    def _kw(self):
+        return dict(random_state=42, verbose=False, n_jobs=self.n_jobs)
+
+    def model(self, lib):
+        """An AutoReject fitted on the epochs (``lib``: 'fr' or 'ar')."""
+        if lib not in self._models:
+            self._models[lib] = self.fit(lib)
+        return self._models[lib]
+
+    def threshes(self):
+        """fastreject's thresholds (identical to autoreject's, tested)."""
+        if "threshes" not in self._models:
+            self._models["threshes"] = self.compute_thresholds("fr")
+        return self._models["threshes"]
+
+    # the workloads: each takes 'fr' (fastreject) or 'ar' (autoreject)
+    def _lib(self, lib):
+        import fastreject
+
+        return fastreject if lib == "fr" else self.oracle
+
+    def _backend_kw(self, lib):
+        return dict(backend=self.backend) if lib == "fr" else {}
+
+    def _epochs(self, lib):
+        # autoreject may modify what it is given in place: give it a copy
+        return self.epochs if lib == "fr" else self.epochs.copy()
+
+    def compute_thresholds(self, lib):
+        mod = self._lib(lib)
+        return mod.compute_thresholds(
+            self._epochs(lib), **self._kw(), **self._backend_kw(lib)
+        )
+
+    def local_reject_cv(self, lib):
+        mod = self._lib(lib)
+        est = mod.AutoReject(
+            thresh_func=_fixed_thresholds(self.threshes()), **self._kw(), **self._backend_kw(lib)
+        )
+        return est.fit(self._epochs(lib))
+
+    def fit(self, lib):
+        mod = self._lib(lib)
+        model = mod.AutoReject(**self._kw(), **self._backend_kw(lib)).fit(self._epochs(lib))
+        self._models.setdefault(lib, model)
+        return model
+
+    def reject_log(self, lib):
+        return self.model(lib).get_reject_log(self._epochs(lib))
+
+    def transform(self, lib):
+        return self.model(lib).transform(self._epochs(lib), return_log=True)
+
+    def ransac(self, lib):
+        mod = self._lib(lib)
+        kw = dict(verbose=False, n_jobs=self.n_jobs, **self._backend_kw(lib))
+        return mod.Ransac(**kw).fit(self._epochs(lib))
+
+    def global_thresholds(self, lib):
+        mod = self._lib(lib)
+        return mod.get_rejection_threshold(
+            self._epochs(lib), random_state=42, verbose=False, **self._backend_kw(lib)
+        )
+
+    def call(self, name, lib):
+        """Run workload ``name`` for ``lib`` ('fr' or 'ar') and return its output."""
+        method = {
+            "compute_thresholds": self.compute_thresholds,
+            "local_reject_cv": self.local_reject_cv,
+            "AutoReject.fit": self.fit,
+            "reject_log": self.reject_log,
+            "AutoReject.transform": self.transform,
+            "Ransac.fit": self.ransac,
+            "get_rejection_threshold": self.global_thresholds,
+        }[name]
+        return method(lib)
+
+
+def same_result(name, ours, ref):
+    """Whether fastreject's output of workload ``name`` matches autoreject's.
+
+    Decisions must be equal and floats within 1e-9 relative (repaired data:
+    1e-9 relative with a floor of 1e-10 of the peak).
+    """
+    import numpy as np
+
+    def close(a, b):
+        return bool(np.allclose(a, b, rtol=1e-9, atol=0))
+
+    if name in ("AutoReject.fit", "local_reject_cv"):
+        return bool(
+            ours.consensus_ == ref.consensus_
+            and ours.n_interpolate_ == ref.n_interpolate_
+            and ours.threshes_.keys() == ref.threshes_.keys()
+            and all(close(ours.threshes_[k], v) for k, v in ref.threshes_.items())
+            and all(
+                np.array_equal(np.isinf(ours.loss_[k]), np.isinf(v))
+                and close(ours.loss_[k][np.isfinite(v)], v[np.isfinite(v)])
+                for k, v in ref.loss_.items()
+            )
+        )
+    if name == "compute_thresholds":
+        return ours.keys() == ref.keys() and all(close(ours[k], v) for k, v in ref.items())
+    if name == "reject_log":
+        return bool(
+            np.array_equal(ours.labels, ref.labels, equal_nan=True)
+            and np.array_equal(ours.bad_epochs, ref.bad_epochs)
+        )
+    if name == "AutoReject.transform":
+        (clean, log), (clean_ref, log_ref) = ours, ref
+        data_ref = clean_ref.get_data()
+        return bool(
+            same_result("reject_log", log, log_ref)
+            and clean.drop_log == clean_ref.drop_log
+            and np.allclose(
+                clean.get_data(), data_ref, rtol=1e-9, atol=1e-10 * np.abs(data_ref).max()
+            )
+        )
+    if name == "Ransac.fit":
+        return bool(ours.bad_chs_ == ref.bad_chs_ and close(ours.corr_, ref.corr_))
+    if name == "get_rejection_threshold":
+        return ours.keys() == ref.keys() and all(close(ours[k], v) for k, v in ref.items())
+    raise ValueError(f"Unknown workload {name!r}; expected one of {', '.join(WORKLOADS)}.")
 
 
 def _versions():
@@ -73,18 +281,15 @@ def _versions():
         sklearn=sklearn.__version__,
         python=platform.python_version(),
     )
-    try:
-        import autoreject
-
-        out["autoreject"] = autoreject.__version__
-    except ImportError:
-        pass
+    for name in ("autoreject", "numba", "torch", "jax"):
+        try:
+            out[name] = __import__(name).__version__
+        except ImportError:
+            pass
     return out
 
 
 def _hardware():
-    import os
-
     info = dict(machine=platform.machine(), processor=platform.processor(), cpus=os.cpu_count())
     try:
         with open("/proc/cpuinfo") as fid:
@@ -97,7 +302,27 @@ def _hardware():
     return info
 
 
-def run(data="eegmmidb", backend=None, repeat=3, oracle=True, n_jobs=1):
+def import_oracle():
+    """The ``autoreject`` module, or None when it is not installed."""
+    try:
+        import autoreject
+    except ImportError:
+        return None
+    return autoreject
+
+
+def run(
+    data="eegmmidb",
+    backend=None,
+    repeat=3,
+    oracle=True,
+    n_jobs=1,
+    scale="small",
+    workloads=None,
+    oracle_repeat=1,
+    memory=True,
+    epochs=None,
+):
     """Time each workload for fastreject (and autoreject when installed).
 
     Parameters
@@ -107,11 +332,21 @@ def run(data="eegmmidb", backend=None, repeat=3, oracle=True, n_jobs=1):
     backend : str | None
         fastreject backend.
     repeat : int
-        Repetitions; the best time is kept.
+        Repetitions of fastreject's calls; the best time is kept.
     oracle : bool
         Whether to run autoreject 0.5.1 too.
     n_jobs : int
         ``n_jobs`` for both libraries.
+    scale : str
+        Size of the synthetic data (see :data:`SCALES`).
+    workloads : list of str | None
+        Subset of :data:`WORKLOADS` (None: all).
+    oracle_repeat : int
+        Repetitions of autoreject's calls (its fits are slow).
+    memory : bool
+        Whether to also trace fastreject's peak memory (one more run).
+    epochs : mne.Epochs | None
+        Use these epochs instead of loading ``data``.
 
     Returns
     -------
@@ -119,46 +354,27 @@ def run(data="eegmmidb", backend=None, repeat=3, oracle=True, n_jobs=1):
         Per workload: times, ratio, peak memory, decisions identical.
     """
     import mne
-    import numpy as np
 
+    with mne.utils.use_log_level("error"):
+        return _run(data, backend, repeat, oracle, n_jobs, scale, workloads,
+                    oracle_repeat, memory, epochs)  # fmt: skip
+
+
+def _run(data, backend, repeat, oracle, n_jobs, scale, workloads, oracle_repeat, memory, epochs):
     import fastreject
 
-    mne.set_log_level("error")
-    epochs = load_data(data)
-    ar_mod = None
-    if oracle:
-        try:
-            import autoreject as ar_mod
-        except ImportError:
-            ar_mod = None
-    kw = dict(random_state=42, verbose=False, n_jobs=n_jobs)
-    fits = {}
-
-    def fr_fit():
-        fits["fr"] = fastreject.AutoReject(backend=backend, **kw).fit(epochs)
-        return fits["fr"]
-
-    def ar_fit():
-        fits["ar"] = ar_mod.AutoReject(**kw).fit(epochs.copy())
-        return fits["ar"]
-
-    workloads = {
-        "AutoReject.fit": (fr_fit, ar_fit),
-        "AutoReject.transform": (
-            lambda: fits["fr"].transform(epochs, return_log=True),
-            lambda: fits["ar"].transform(epochs.copy(), return_log=True),
-        ),
-        "Ransac.fit": (
-            lambda: fastreject.Ransac(verbose=False, n_jobs=n_jobs, backend=backend).fit(epochs),
-            lambda: ar_mod.Ransac(verbose=False, n_jobs=n_jobs).fit(epochs),
-        ),
-        "get_rejection_threshold": (
-            lambda: fastreject.get_rejection_threshold(epochs, random_state=42, verbose=False, backend=backend),
-            lambda: ar_mod.get_rejection_threshold(epochs, random_state=42, verbose=False),
-        ),
-    }
+    if epochs is None:
+        epochs = load_data(data, scale)
+    names = list(WORKLOADS if workloads is None else workloads)
+    unknown = sorted(set(names) - set(WORKLOADS))
+    if unknown:
+        raise ValueError(f"Unknown workload(s) {unknown}; choose from {', '.join(WORKLOADS)}.")
+    oracle_mod = import_oracle() if oracle else None
+    wl = Workloads(epochs, backend=backend, n_jobs=n_jobs, oracle=oracle_mod)
+    # compile the JIT kernels and warm the caches outside the timings
+    wl.call("reject_log", "fr")
     results = dict(
-        data=data,
+        data=data if data != "synthetic" else f"synthetic-{scale}",
         shape=list(epochs.get_data(copy=False).shape),
         data_bytes=int(epochs.get_data(copy=False).nbytes),
         backend=str(fastreject.get_backend(backend)),
@@ -168,39 +384,18 @@ def run(data="eegmmidb", backend=None, repeat=3, oracle=True, n_jobs=1):
         date=time.strftime("%Y-%m-%d"),
         workloads={},
     )
-    for name, (fr_fn, ar_fn) in workloads.items():
+    for name in names:
         row = {}
-        if ar_mod is not None:
-            row["autoreject_s"], ar_out = _best_time(ar_fn, 1 if name.endswith("fit") else repeat)
-        row["fastreject_s"], fr_out = _best_time(fr_fn, repeat)
-        row["fastreject_peak_bytes"] = _peak_memory(fr_fn)
-        if ar_mod is not None:
+        if oracle_mod is not None:
+            row["autoreject_s"], ar_out = _best_time(lambda: wl.call(name, "ar"), oracle_repeat)
+        row["fastreject_s"], fr_out = _best_time(lambda: wl.call(name, "fr"), repeat)
+        if memory:
+            row["fastreject_peak_bytes"] = _peak_memory(lambda: wl.call(name, "fr"))
+        if oracle_mod is not None:
             row["ratio"] = row["autoreject_s"] / row["fastreject_s"]
-            row["identical"] = _same(name, fr_out, ar_out, np)
+            row["identical"] = same_result(name, fr_out, ar_out)
         results["workloads"][name] = row
     return results
-
-
-def _same(name, ours, ref, np):
-    if name == "AutoReject.fit":
-        return bool(
-            ours.consensus_ == ref.consensus_
-            and ours.n_interpolate_ == ref.n_interpolate_
-            and all(np.isclose(ours.threshes_[k], v, rtol=1e-9, atol=0) for k, v in ref.threshes_.items())
-        )
-    if name == "AutoReject.transform":
-        (clean, log), (clean_ref, log_ref) = ours, ref
-        return bool(
-            np.array_equal(log.labels, log_ref.labels, equal_nan=True)
-            and np.array_equal(log.bad_epochs, log_ref.bad_epochs)
-            and np.allclose(
-                clean.get_data(), clean_ref.get_data(), rtol=1e-9,
-                atol=1e-10 * np.abs(clean_ref.get_data()).max(),
-            )
-        )
-    if name == "Ransac.fit":
-        return bool(ours.bad_chs_ == ref.bad_chs_ and np.allclose(ours.corr_, ref.corr_, rtol=1e-9))
-    return ours == ref
 
 
 def format_table(results):
@@ -213,28 +408,56 @@ def format_table(results):
     for name, row in results["workloads"].items():
         ar_s = f"{row['autoreject_s']:.3f}s" if "autoreject_s" in row else "-"
         ratio = f"{row['ratio']:.1f}x" if "ratio" in row else "-"
+        peak = (
+            f"{row['fastreject_peak_bytes'] / 2**20:>10.1f}"
+            if "fastreject_peak_bytes" in row
+            else f"{'-':>10}"
+        )
         lines.append(
             f"{name:<26}{ar_s:>12}{row['fastreject_s']:>11.3f}s{ratio:>9}"
-            f"{row['fastreject_peak_bytes'] / 2**20:>10.1f}  {row.get('identical', '-')}"
+            f"{peak}  {row.get('identical', '-')}"
         )
     return "\n".join(lines)
 
 
-def main(argv=None):
-    """Command-line entry point (``python -m fastreject.bench``)."""
-    parser = argparse.ArgumentParser(prog="python -m fastreject.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--data", choices=("eegmmidb", "synthetic"), default="eegmmidb")
+def build_parser(parser=None):
+    """Add the benchmark options to ``parser`` (a new one when None)."""
+    if parser is None:
+        parser = argparse.ArgumentParser(
+            prog="python -m fastreject.bench", description=__doc__.split("\n")[0]
+        )
+    parser.add_argument("--data", choices=("eegmmidb", "synthetic", "meg"), default="eegmmidb")
+    parser.add_argument("--scale", choices=tuple(SCALES), default="small",
+                        help="size of the synthetic data (default: small)")
     parser.add_argument("--backend", default=None)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--oracle-repeat", type=int, default=1,
+                        help="repetitions of autoreject's calls (default: 1)")
     parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=None)
     parser.add_argument("--no-oracle", action="store_true", help="do not run autoreject")
+    parser.add_argument("--no-memory", action="store_true", help="do not trace peak memory")
     parser.add_argument("--json", help="write the results to this JSON file")
-    args = parser.parse_args(argv)
-    results = run(args.data, args.backend, args.repeat, not args.no_oracle, args.n_jobs)
+    return parser
+
+
+def run_from_args(args):
+    """Run the benchmark described by parsed ``args``; print the table."""
+    results = run(
+        args.data, args.backend, args.repeat, not args.no_oracle, args.n_jobs,
+        scale=args.scale, workloads=args.workloads, oracle_repeat=args.oracle_repeat,
+        memory=not args.no_memory,
+    )
     print(format_table(results))
     if args.json:
         with open(args.json, "w") as fid:
             json.dump(results, fid, indent=2)
+    return results
+
+
+def main(argv=None):
+    """Command-line entry point (``python -m fastreject.bench``)."""
+    run_from_args(build_parser().parse_args(argv))
     return 0
 
 

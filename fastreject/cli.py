@@ -7,6 +7,7 @@ A thin layer over the public API::
     fastreject thresholds sub-01-epo.fif > reject.json
     fastreject info
     fastreject demo --out fastreject-demo
+    fastreject bench --data synthetic --scale small
 
 Exit codes: 0 success, 1 processing error, 2 usage error (bad arguments,
 output exists without ``--overwrite``), 3 input file missing or unreadable,
@@ -383,6 +384,16 @@ def _cmd_demo(args):
 # parser
 
 
+def _cmd_bench(args):
+    from .bench import run_from_args
+
+    results = run_from_args(args)
+    identical = [row.get("identical", True) for row in results["workloads"].values()]
+    if not all(identical):
+        raise CLIError("fastreject and autoreject gave different results (see the table)")
+    return EXIT_OK
+
+
 def _add_common(parser, picks=True):
     parser.add_argument("input", metavar="INPUT", help="epochs file (-epo.fif or EEGLAB .set)")
     if picks:
@@ -434,7 +445,7 @@ def build_parser():
     -------
     parser : argparse.ArgumentParser
         The parser, with one sub-parser per command (``clean``, ``ransac``,
-        ``thresholds``, ``info``, ``demo``).
+        ``thresholds``, ``info``, ``demo``, ``bench``).
     """
     from ._version import __version__
 
@@ -542,6 +553,17 @@ def build_parser():
     demo.add_argument("--backend", help="compute backend (default: auto)")
     demo.add_argument("--overwrite", action="store_true", help="replace earlier demo files")
     demo.set_defaults(func=_cmd_demo)
+
+    bench = sub.add_parser(
+        "bench",
+        help="time fastreject against autoreject 0.5.1",
+        description="Benchmark fastreject and (when installed) autoreject 0.5.1 on the "
+        "same data; print times, ratios, peak memory and whether the results match.",
+    )
+    from .bench import build_parser as _bench_parser
+
+    _bench_parser(bench)
+    bench.set_defaults(func=_cmd_bench)
     return parser
 
 

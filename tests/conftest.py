@@ -31,6 +31,21 @@ def pytest_addoption(parser):
         help="run tests marked 'benchmark' (skipped by default)",
     )
     group.addoption(
+        "--benchmark-baseline",
+        action="store",
+        default=None,
+        metavar="FILE",
+        help="fail benchmarks whose speed ratio to autoreject fell below this "
+        "baseline's divided by 1.5",
+    )
+    group.addoption(
+        "--benchmark-save-baseline",
+        action="store",
+        default=None,
+        metavar="FILE",
+        help="write the measured speed ratios as a new baseline",
+    )
+    group.addoption(
         "--benchmark-scale",
         action="store",
         default="tiny",
@@ -63,6 +78,72 @@ def pytest_collection_modifyitems(config, items):
 def benchmark_scale(request):
     """The ``--benchmark-scale`` value: 'tiny', 'small', 'medium' or 'large'."""
     return request.config.getoption("--benchmark-scale")
+
+
+class BenchmarkRatios:
+    """Speed ratios to autoreject, checked against and saved as a baseline.
+
+    Parameters
+    ----------
+    baseline : path-like | None
+        JSON file ``{"tolerance": 1.5, "ratios": {scale: {workload: ratio}}}``.
+    save : path-like | None
+        Where to write this session's ratios (same layout) at the end.
+    """
+
+    def __init__(self, baseline=None, save=None):
+        import json
+
+        self.expected = {}
+        self.tolerance = 1.5
+        if baseline is not None:
+            with open(baseline) as fid:
+                content = json.load(fid)
+            self.expected = content["ratios"]
+            self.tolerance = float(content.get("tolerance", 1.5))
+        self.save = save
+        self.measured = {}
+
+    def check(self, scale, name, ratio):
+        """Record ``ratio``; fail when it is below the baseline / tolerance."""
+        self.measured.setdefault(scale, {})[name] = ratio
+        expected = self.expected.get(scale, {}).get(name)
+        if expected is not None and ratio < expected / self.tolerance:
+            pytest.fail(
+                f"{name} ({scale}): fastreject is now {ratio:.2f}x faster than "
+                f"autoreject; the baseline says {expected:.2f}x (allowed down to "
+                f"{expected / self.tolerance:.2f}x). A change made it slower."
+            )
+
+    def write(self):
+        """Write the measured ratios to ``save`` (if given)."""
+        import json
+        import time
+
+        from fastreject.bench import _hardware, _versions
+
+        if self.save is None or not self.measured:
+            return
+        content = dict(
+            tolerance=self.tolerance,
+            date=time.strftime("%Y-%m-%d"),
+            hardware=_hardware(),
+            versions=_versions(),
+            ratios=self.measured,
+        )
+        with open(self.save, "w") as fid:
+            json.dump(content, fid, indent=2)
+
+
+@pytest.fixture(scope="session")
+def benchmark_ratios(request):
+    """The session's :class:`BenchmarkRatios` (written at the end)."""
+    ratios = BenchmarkRatios(
+        request.config.getoption("--benchmark-baseline"),
+        request.config.getoption("--benchmark-save-baseline"),
+    )
+    yield ratios
+    ratios.write()
 
 
 @pytest.fixture(scope="session")
