@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import sys
-import time
 import traceback
 from pathlib import Path
 
@@ -175,23 +174,10 @@ def _echo(*lines):
 
 
 def _cmd_clean(args):
-    import fastreject
-    from fastreject.reject_log import INTERPOLATED
+    from ._clean import CleanOptions, clean_epochs, summary_line, write_outputs
 
-    fitting = {
-        "--picks": args.picks,
-        "--method": args.method,
-        "--random-state": args.random_state,
-        "--cv": args.cv,
-    }
-    if args.from_model:
-        given = [name for name, value in fitting.items() if value is not None]
-        if given:
-            raise CLIError(
-                f"{', '.join(given)} cannot be combined with --from-model: the saved "
-                "model's parameters are used; drop them or fit a new model",
-                EXIT_USAGE,
-            )
+    options = CleanOptions.from_args(args)
+    options.check()
     output = _check_epochs_output(args.output, args.overwrite)
     log_path = (
         _check_output(args.log, args.overwrite, (".npz",), "--log") if args.log else None
@@ -211,64 +197,13 @@ def _cmd_clean(args):
         [("INPUT", input_path), ("OUTPUT", output), ("--log", log_path),
          ("--model", model_path), ("--report", report_path)]
     )  # fmt: skip
-    epochs = _read_epochs(args.input, args.eog)
-
-    start = time.perf_counter()
-    if args.from_model:
-        model_file = Path(os.path.expanduser(args.from_model))
-        if not model_file.is_file():
-            raise CLIError(f"model file not found: {model_file}", EXIT_INPUT)
-        try:
-            ar = fastreject.read_auto_reject(model_file)
-        except (OSError, ValueError) as err:
-            raise CLIError(f"cannot read the model: {_one_line(err)}", EXIT_INPUT) from err
-        ar.set_params(verbose=None)
-        if args.backend is not None:
-            ar.set_params(backend=args.backend)
-        clean, log = ar.transform(epochs, return_log=True)
-    else:
-        ar = fastreject.AutoReject(
-            picks=_picks(args.picks),
-            thresh_method=args.method or "bayesian_optimization",
-            random_state=args.random_state,
-            cv=10 if args.cv is None else args.cv,
-            n_jobs=args.n_jobs,
-            backend=args.backend,
-            verbose=None,
-        )
-        clean, log = ar.fit_transform(epochs, return_log=True)
-    runtime = time.perf_counter() - start
-
-    _save_epochs(clean, output)
-    written = [str(output)]
-    if log_path:
-        with atomic_path(log_path) as tmp:
-            log.save(tmp, overwrite=True)
-        written.append(str(log_path))
-    if model_path:
-        ar.save(model_path, overwrite=args.overwrite)
-        written.append(str(model_path))
-    if report_path:
-        import mne
-
-        from .report import _add_sections, _save_report
-
-        report = mne.Report(title=f"fastreject: {input_path.name}", verbose="error")
-        _add_sections(report, epochs, ar, log, clean, runtime=runtime)
-        _save_report(report, report_path, overwrite=args.overwrite)
-        written.append(str(report_path))
-
-    n_bad = int(log.bad_epochs.sum())
-    params = ", ".join(
-        f"{t}: consensus={float(ar.consensus_[t]):.2f} n_interpolate={int(ar.n_interpolate_[t])}"
-        for t in ar.consensus_
-    )
-    _echo(
-        f"Kept {len(clean)} of {len(epochs)} epochs ({n_bad} dropped), repaired "
-        f"{int((log.labels == INTERPOLATED).sum())} channel segments in {runtime:.1f} s "
-        f"({params}).",
-        *(f"Wrote {name}" for name in written),
-    )
+    epochs = _read_epochs(args.input, options.eog)
+    result = clean_epochs(epochs, options)
+    written = write_outputs(
+        result, output, log_path, model_path, report_path,
+        title=f"fastreject: {input_path.name}", overwrite=args.overwrite,
+    )  # fmt: skip
+    _echo(summary_line(result), *(f"Wrote {name}" for name in written))
     return EXIT_OK
 
 
@@ -385,6 +320,11 @@ def _cmd_demo(args):
 
 def _add_common(parser, picks=True):
     parser.add_argument("input", metavar="INPUT", help="epochs file (-epo.fif or EEGLAB .set)")
+    _add_data_options(parser, picks=picks)
+
+
+def _add_data_options(parser, picks=True):
+    """``--picks``, ``--eog`` and ``--backend``."""
     if picks:
         parser.add_argument(
             "--picks",
@@ -404,6 +344,29 @@ def _add_common(parser, picks=True):
         "--backend",
         help="compute backend: numpy, numba, torch, torch:cuda, jax or auto "
         "(default: FASTREJECT_BACKEND, else auto)",
+    )
+
+
+def _add_clean_options(parser):
+    """The cleaning options shared by ``clean`` and ``batch``."""
+    _add_data_options(parser)
+    parser.add_argument(
+        "--method",
+        choices=("bayesian_optimization", "random_search", "exact"),
+        help="threshold search (default: bayesian_optimization)",
+    )
+    parser.add_argument(
+        "--random-state", type=int, metavar="N", help="seed of the threshold search"
+    )
+    parser.add_argument(
+        "--cv", type=_positive_int, metavar="N", help="cross-validation folds (default: 10)"
+    )
+    parser.add_argument(
+        "--ransac", action="store_true",
+        help="find bad channels with RANSAC first and mark them bad before fitting",
+    )  # fmt: skip
+    parser.add_argument(
+        "--from-model", metavar="MODEL.h5", help="apply this saved model instead of fitting"
     )
 
 
@@ -460,31 +423,18 @@ def build_parser():
         help="repair and reject bad epochs with AutoReject",
         description="Fit AutoReject (or apply a saved model) and write the cleaned epochs.",
     )
-    _add_common(clean)
+    clean.add_argument("input", metavar="INPUT", help="epochs file (-epo.fif or EEGLAB .set)")
     clean.add_argument(
         "-o", "--output", required=True, metavar="OUTPUT", help="cleaned epochs (-epo.fif)"
     )
+    _add_clean_options(clean)
     clean.add_argument(
         "--n-jobs", type=_n_jobs, default=1, metavar="N",
         help="channels whose thresholds are searched in parallel (default: 1)",
     )  # fmt: skip
-    clean.add_argument(
-        "--method",
-        choices=("bayesian_optimization", "random_search", "exact"),
-        help="threshold search (default: bayesian_optimization)",
-    )
-    clean.add_argument(
-        "--random-state", type=int, metavar="N", help="seed of the threshold search"
-    )
-    clean.add_argument(
-        "--cv", type=_positive_int, metavar="N", help="cross-validation folds (default: 10)"
-    )
     clean.add_argument("--log", metavar="LOG.npz", help="write the reject log (.npz)")
     clean.add_argument("--model", metavar="MODEL.h5", help="write the fitted model (.h5)")
     clean.add_argument("--report", metavar="REPORT.html", help="write an HTML report")
-    clean.add_argument(
-        "--from-model", metavar="MODEL.h5", help="apply this saved model instead of fitting"
-    )
     clean.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     clean.set_defaults(func=_cmd_clean)
 
