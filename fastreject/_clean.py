@@ -48,7 +48,8 @@ class CleanOptions:
     from_model : str | None
         Apply this saved model instead of fitting.
     ransac : bool
-        Find bad channels with RANSAC first and mark them in ``info['bads']``.
+        Find bad channels with RANSAC first and interpolate them
+        (:meth:`fastreject.Ransac.fit_transform`) before AutoReject.
     eog : tuple of str
         Channels to set to type EOG before cleaning.
     """
@@ -121,7 +122,7 @@ class CleanOptions:
 class CleanResult:
     """Everything one cleaning run produced."""
 
-    epochs: object  # the epochs cleaned (with RANSAC's bad channels marked)
+    epochs: object  # the epochs AutoReject saw (RANSAC's bad channels interpolated)
     clean: object
     ar: object
     log: object
@@ -130,7 +131,7 @@ class CleanResult:
 
 
 def clean_epochs(epochs, options):
-    """Clean ``epochs`` (in place for ``info['bads']`` when RANSAC runs).
+    """Clean ``epochs`` (not modified) with AutoReject, after RANSAC if asked.
 
     Parameters
     ----------
@@ -170,8 +171,8 @@ def clean_epochs(epochs, options):
                 backend=options.backend,
                 verbose=None,
                 **({} if options.random_state is None else {"random_state": options.random_state}),
-            ).fit(epochs)
-            epochs.info["bads"] = list(dict.fromkeys(epochs.info["bads"] + ransac.bad_chs_))
+            )
+            epochs = ransac.fit_transform(epochs)
         ar = fastreject.AutoReject(
             picks=_picks(options.picks),
             thresh_method=options.method or "bayesian_optimization",

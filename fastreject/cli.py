@@ -363,7 +363,7 @@ def _add_clean_options(parser):
     )
     parser.add_argument(
         "--ransac", action="store_true",
-        help="find bad channels with RANSAC first and mark them bad before fitting",
+        help="find bad channels with RANSAC and interpolate them before AutoReject",
     )  # fmt: skip
     parser.add_argument(
         "--from-model", metavar="MODEL.h5", help="apply this saved model instead of fitting"
