@@ -166,11 +166,14 @@ def file_subjects(patterns, out, report=True):
     """One :class:`Subject` per epochs file, outputs mirroring the input tree."""
     from .cli import EXIT_USAGE, CLIError
 
-    files = find_epochs_files(patterns)
+    out = Path(out).absolute()
+    files = [  # never take earlier outputs for inputs (e.g. --out inside the data)
+        p for p in find_epochs_files(patterns)
+        if not (_inside(p, out) and p.name.endswith(("-clean-epo.fif", "_desc-clean_epo.fif")))
+    ]  # fmt: skip
     if not files:
         raise CLIError("no input given: name epochs files or pass --bids-root", EXIT_USAGE)
     root = Path(os.path.commonpath([p.parent for p in files]))
-    out = Path(out).absolute()
     subjects, seen = [], {}
     for path in files:
         rel = path.relative_to(root)

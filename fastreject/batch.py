@@ -212,16 +212,6 @@ def process_subject(subject, options, epoch_options, *, force=False, threads=1, 
 # execution
 
 
-def _default_threads(n_jobs, scheduler):
-    if scheduler is not None:
-        return 1  # dask workers run one job per worker thread
-    from joblib import cpu_count
-
-    cores = cpu_count()
-    workers = cores if n_jobs < 0 else n_jobs
-    return max(1, cores // max(1, workers))
-
-
 @contextlib.contextmanager
 def _dask_client(scheduler, n_jobs, threads):
     """A distributed Client: to ``scheduler``, or on a new LocalCluster."""
@@ -428,7 +418,9 @@ def run_batch(
         scheduler of an existing dask cluster (workers must see the files
         and have fastreject installed).
     threads_per_worker : int | None
-        BLAS/numba threads per job; None: cores // n_jobs locally, 1 on dask.
+        BLAS/numba/torch threads per job. None (default): 1, the fastest
+        when the cores are busy with other recordings (parallelise with
+        ``n_jobs`` instead; see ``benchmarks/batch_scaling.py``).
     force : bool
         Redo recordings whose outputs are up to date.
     log_level : str
@@ -451,6 +443,8 @@ def run_batch(
     """
     from .cli import EXIT_USAGE, CLIError
 
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
     if inputs and bids_root is not None:
         raise CLIError("give epochs files or --bids-root, not both", EXIT_USAGE)
     options = CleanOptions(
@@ -483,7 +477,7 @@ def run_batch(
     out.mkdir(parents=True, exist_ok=True)
     if bids_root is not None:
         write_dataset_description(out, bids_root)
-    threads = threads_per_worker or _default_threads(n_jobs, scheduler)
+    threads = threads_per_worker or 1
     job = {"options": options, "epoch_options": epoch_options, "force": force,
            "threads": threads, "log_level": log_level}  # fmt: skip
     start = time.perf_counter()

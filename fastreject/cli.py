@@ -511,7 +511,8 @@ def _add_batch_parser(sub):
     )  # fmt: skip
     run.add_argument(
         "--threads-per-worker", type=_positive_int, metavar="N",
-        help="BLAS/numba threads per recording (default: cores / n-jobs; 1 on dask)",
+        help="BLAS/numba/torch threads per recording (default: 1; parallelise with "
+        "--n-jobs instead)",
     )  # fmt: skip
     run.add_argument(
         "--force", action="store_true", help="redo recordings whose outputs are up to date"

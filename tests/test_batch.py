@@ -369,3 +369,15 @@ def test_thread_limits_inside_a_job():
         assert numba.get_num_threads() == 1
         assert all(pool["num_threads"] == 1 for pool in threadpool_info())
     assert numba.get_num_threads() == before
+
+
+def test_outputs_inside_the_data_are_not_inputs(study, tmp_path):
+    from fastreject.batch import run_batch
+
+    data = tmp_path / "data"
+    shutil.copytree(study / "sub-01", data)
+    first = run_batch(data, data, report=False, **KW)  # --out = the input folder
+    assert [r["subject"] for r in first] == ["sub-01"]
+    assert (data / "sub-01-clean-epo.fif").is_file()
+    again = run_batch(data, data, report=False, **KW)
+    assert [(r["subject"], r["status"]) for r in again] == [("sub-01", "skipped")]
