@@ -11,7 +11,8 @@ configuration runs ``REPEATS`` times, interleaved with the others; all wall
 times are kept, with the 1-minute load average before each run. The first
 loky run includes starting the workers and numba's compilation in them
 (later runs reuse them); every dask run starts a new cluster. The outputs
-of every configuration are checked to be identical. Writes ``benchmarks/results/batch_scaling.json``.
+of every configuration are checked to be identical. Writes
+``benchmarks/results/batch_scaling.json``.
 
 Run: ``python benchmarks/batch_scaling.py`` (takes about two minutes on two
 cores). With ``PYTHONPATH=.`` from the repository root to time a checkout.

@@ -321,7 +321,9 @@ def _epoch_bids(subject, eog, opts):
     if eog:
         missing = [ch for ch in eog if ch not in raw.ch_names]
         if missing:
-            raise CLIError(f"--eog: channel(s) {', '.join(missing)} not in {bp.basename}", EXIT_USAGE)
+            raise CLIError(
+                f"--eog: channel(s) {', '.join(missing)} not in {bp.basename}", EXIT_USAGE
+            )
         raw.set_channel_types({ch: "eog" for ch in eog}, verbose="error")
     if opts.montage:
         raw.set_montage(opts.montage, match_case=False, on_missing="warn", verbose="error")

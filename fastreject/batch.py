@@ -139,7 +139,9 @@ def _empty_row(subject):
     return row
 
 
-def process_subject(subject, options, epoch_options, *, force=False, threads=1, log_level="WARNING"):
+def process_subject(
+    subject, options, epoch_options, *, force=False, threads=1, log_level="WARNING"
+):
     """Clean one recording (or skip it when up to date); never raises.
 
     Parameters

@@ -75,7 +75,8 @@ def references(study, tmp_path_factory):
     refs = {}
     for i in range(1, N_SUBJECTS + 1):
         out = tmp_path_factory.mktemp(f"ref{i}")
-        refs[f"sub-{i:02d}"] = _clean_reference(study / f"sub-{i:02d}" / f"sub-{i:02d}-epo.fif", out)
+        fname = study / f"sub-{i:02d}" / f"sub-{i:02d}-epo.fif"
+        refs[f"sub-{i:02d}"] = _clean_reference(fname, out)
     return refs
 
 
