@@ -3,6 +3,8 @@
 A thin layer over the public API::
 
     fastreject clean sub-01-epo.fif -o sub-01-clean-epo.fif --report sub-01.html
+    fastreject batch 'study/**/*-epo.fif' --out cleaned --n-jobs 2
+    fastreject batch --bids-root ds --task motor --out ds/derivatives/fastreject
     fastreject ransac sub-01-epo.fif -o sub-01-bads-epo.fif
     fastreject thresholds sub-01-epo.fif > reject.json
     fastreject info
@@ -26,7 +28,6 @@ import json
 import logging
 import os
 import sys
-import time
 import traceback
 from pathlib import Path
 
@@ -176,23 +177,10 @@ def _echo(*lines):
 
 
 def _cmd_clean(args):
-    import fastreject
-    from fastreject.reject_log import INTERPOLATED
+    from ._clean import CleanOptions, clean_epochs, summary_line, write_outputs
 
-    fitting = {
-        "--picks": args.picks,
-        "--method": args.method,
-        "--random-state": args.random_state,
-        "--cv": args.cv,
-    }
-    if args.from_model:
-        given = [name for name, value in fitting.items() if value is not None]
-        if given:
-            raise CLIError(
-                f"{', '.join(given)} cannot be combined with --from-model: the saved "
-                "model's parameters are used; drop them or fit a new model",
-                EXIT_USAGE,
-            )
+    options = CleanOptions.from_args(args)
+    options.check()
     output = _check_epochs_output(args.output, args.overwrite)
     log_path = (
         _check_output(args.log, args.overwrite, (".npz",), "--log") if args.log else None
@@ -212,65 +200,74 @@ def _cmd_clean(args):
         [("INPUT", input_path), ("OUTPUT", output), ("--log", log_path),
          ("--model", model_path), ("--report", report_path)]
     )  # fmt: skip
-    epochs = _read_epochs(args.input, args.eog)
-
-    start = time.perf_counter()
-    if args.from_model:
-        model_file = Path(os.path.expanduser(args.from_model))
-        if not model_file.is_file():
-            raise CLIError(f"model file not found: {model_file}", EXIT_INPUT)
-        try:
-            ar = fastreject.read_auto_reject(model_file)
-        except (OSError, ValueError) as err:
-            raise CLIError(f"cannot read the model: {_one_line(err)}", EXIT_INPUT) from err
-        ar.set_params(verbose=None)
-        if args.backend is not None:
-            ar.set_params(backend=args.backend)
-        clean, log = ar.transform(epochs, return_log=True)
-    else:
-        ar = fastreject.AutoReject(
-            picks=_picks(args.picks),
-            thresh_method=args.method or "bayesian_optimization",
-            random_state=args.random_state,
-            cv=10 if args.cv is None else args.cv,
-            n_jobs=args.n_jobs,
-            backend=args.backend,
-            verbose=None,
-        )
-        clean, log = ar.fit_transform(epochs, return_log=True)
-    runtime = time.perf_counter() - start
-
-    _save_epochs(clean, output)
-    written = [str(output)]
-    if log_path:
-        with atomic_path(log_path) as tmp:
-            log.save(tmp, overwrite=True)
-        written.append(str(log_path))
-    if model_path:
-        ar.save(model_path, overwrite=args.overwrite)
-        written.append(str(model_path))
-    if report_path:
-        import mne
-
-        from .report import _add_sections, _save_report
-
-        report = mne.Report(title=f"fastreject: {input_path.name}", verbose="error")
-        _add_sections(report, epochs, ar, log, clean, runtime=runtime)
-        _save_report(report, report_path, overwrite=args.overwrite)
-        written.append(str(report_path))
-
-    n_bad = int(log.bad_epochs.sum())
-    params = ", ".join(
-        f"{t}: consensus={float(ar.consensus_[t]):.2f} n_interpolate={int(ar.n_interpolate_[t])}"
-        for t in ar.consensus_
-    )
-    _echo(
-        f"Kept {len(clean)} of {len(epochs)} epochs ({n_bad} dropped), repaired "
-        f"{int((log.labels == INTERPOLATED).sum())} channel segments in {runtime:.1f} s "
-        f"({params}).",
-        *(f"Wrote {name}" for name in written),
-    )
+    epochs = _read_epochs(args.input, options.eog)
+    result = clean_epochs(epochs, options)
+    written = write_outputs(
+        result, output, log_path, model_path, report_path,
+        title=f"fastreject: {input_path.name}", overwrite=args.overwrite,
+    )  # fmt: skip
+    _echo(summary_line(result), *(f"Wrote {name}" for name in written))
     return EXIT_OK
+
+
+def _cmd_batch(args):
+    from .batch import run_batch
+
+    if not args.inputs and args.bids_root is None:
+        raise CLIError("give epochs files (INPUTS) or --bids-root", EXIT_USAGE)
+    epoching = {
+        "--epoch-duration": args.epoch_duration, "--event-id": args.event_id,
+        "--tmin": args.tmin, "--tmax": args.tmax, "--montage": args.montage,
+    }  # fmt: skip
+    if args.bids_root is None:
+        given = [name for name, value in epoching.items() if value is not None]
+        if given:
+            raise CLIError(
+                f"{', '.join(given)} only apply to raw recordings (--bids-root); "
+                "epochs files are used as they are",
+                EXIT_USAGE,
+            )
+    rows = run_batch(
+        args.inputs,
+        args.out,
+        bids_root=args.bids_root,
+        task=args.task,
+        datatype=args.datatype,
+        subjects=args.subject,
+        sessions=args.session,
+        runs=args.run,
+        epoch_duration=args.epoch_duration,
+        event_id=args.event_id,
+        tmin=-0.2 if args.tmin is None else args.tmin,
+        tmax=0.5 if args.tmax is None else args.tmax,
+        montage=args.montage,
+        picks=args.picks,
+        method=args.method,
+        random_state=args.random_state,
+        cv=args.cv,
+        backend=args.backend,
+        from_model=args.from_model,
+        ransac=args.ransac,
+        eog=args.eog,
+        report=not args.no_report,
+        n_jobs=args.n_jobs,
+        scheduler=args.scheduler,
+        threads_per_worker=args.threads_per_worker,
+        force=args.force,
+        log_level="DEBUG" if args.debug else "WARNING",
+    )
+    counts = {"done": 0, "skipped": 0, "failed": 0}
+    for row in rows:
+        counts[row["status"]] += 1
+    failed = [row for row in rows if row["status"] == "failed"]
+    out = Path(os.path.expanduser(args.out)).absolute()
+    _echo(
+        f"{len(rows)} recording(s): {counts['done']} cleaned, {counts['skipped']} up to "
+        f"date (skipped), {counts['failed']} failed.",
+        *(f"FAILED {row['subject']}: {row['error']}" for row in failed),
+        f"Wrote {out / 'summary.html'} (and summary.csv, summary.json)",
+    )
+    return EXIT_ERROR if failed else EXIT_OK
 
 
 def _cmd_ransac(args):
@@ -396,6 +393,11 @@ def _cmd_bench(args):
 
 def _add_common(parser, picks=True):
     parser.add_argument("input", metavar="INPUT", help="epochs file (-epo.fif or EEGLAB .set)")
+    _add_data_options(parser, picks=picks)
+
+
+def _add_data_options(parser, picks=True):
+    """``--picks``, ``--eog`` and ``--backend``."""
     if picks:
         parser.add_argument(
             "--picks",
@@ -415,6 +417,29 @@ def _add_common(parser, picks=True):
         "--backend",
         help="compute backend: numpy, numba, torch, torch:cuda, jax or auto "
         "(default: FASTREJECT_BACKEND, else auto)",
+    )
+
+
+def _add_clean_options(parser):
+    """The cleaning options shared by ``clean`` and ``batch``."""
+    _add_data_options(parser)
+    parser.add_argument(
+        "--method",
+        choices=("bayesian_optimization", "random_search", "exact"),
+        help="threshold search (default: bayesian_optimization)",
+    )
+    parser.add_argument(
+        "--random-state", type=int, metavar="N", help="seed of the threshold search"
+    )
+    parser.add_argument(
+        "--cv", type=_positive_int, metavar="N", help="cross-validation folds (default: 10)"
+    )
+    parser.add_argument(
+        "--ransac", action="store_true",
+        help="find bad channels with RANSAC and interpolate them before AutoReject",
+    )  # fmt: skip
+    parser.add_argument(
+        "--from-model", metavar="MODEL.h5", help="apply this saved model instead of fitting"
     )
 
 
@@ -438,14 +463,82 @@ def _n_jobs(text):
     return value
 
 
+def _add_batch_parser(sub):
+    batch = sub.add_parser(
+        "batch",
+        help="clean every recording of a study (local processes or a dask cluster)",
+        description="Run clean on many epochs files, or on the raw recordings of a BIDS "
+        "dataset (epoched first), in parallel. Recordings whose outputs are up to date "
+        "are skipped; one failing recording does not stop the others. Writes "
+        "summary.csv, summary.json and summary.html to --out.",
+        epilog="Exit status 1 when any recording failed (see the summary).",
+    )
+    batch.add_argument(
+        "inputs", nargs="*", metavar="INPUT",
+        help="epochs files (-epo.fif, .set), glob patterns ('data/**/*-epo.fif') or folders",
+    )  # fmt: skip
+    batch.add_argument(
+        "-o", "--out", required=True, metavar="DIR",
+        help="output folder (for BIDS input: the derivatives dataset, e.g. "
+        "BIDS_ROOT/derivatives/fastreject)",
+    )  # fmt: skip
+    bids = batch.add_argument_group("BIDS input (needs mne-bids)")
+    bids.add_argument("--bids-root", metavar="ROOT", help="a BIDS dataset")
+    bids.add_argument("--task", nargs="+", metavar="TASK", help="tasks to take")
+    bids.add_argument(
+        "--datatype", nargs="+", metavar="TYPE", help="eeg, meg, ... (default: eeg and meg)"
+    )
+    bids.add_argument("--subject", nargs="+", metavar="SUB", help="subjects (without sub-)")
+    bids.add_argument("--session", nargs="+", metavar="SES", help="sessions")
+    bids.add_argument("--run", nargs="+", metavar="RUN", help="runs")
+    bids.add_argument(
+        "--epoch-duration", type=float, metavar="S",
+        help="fixed-length epochs of S seconds instead of epochs around the annotations",
+    )  # fmt: skip
+    bids.add_argument(
+        "--event-id", nargs="+", metavar="NAME",
+        help="annotations to epoch around (default: all but BAD_/EDGE ones)",
+    )  # fmt: skip
+    bids.add_argument("--tmin", type=float, metavar="S", help="epoch start (default: -0.2)")
+    bids.add_argument("--tmax", type=float, metavar="S", help="epoch end (default: 0.5)")
+    bids.add_argument(
+        "--montage", metavar="NAME", help="standard montage for recordings without positions"
+    )
+    cleaning = batch.add_argument_group("cleaning (as in clean)")
+    _add_clean_options(cleaning)
+    cleaning.add_argument(
+        "--no-report", action="store_true", help="write no HTML report per recording"
+    )
+    run = batch.add_argument_group("execution")
+    run.add_argument(
+        "--n-jobs", type=_n_jobs, default=1, metavar="N",
+        help="recordings cleaned in parallel (local processes, or LocalCluster workers "
+        "with --scheduler local); -1: all cores (default: 1)",
+    )  # fmt: skip
+    run.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run on dask: 'local' starts a LocalCluster here, tcp://host:port uses an "
+        "existing cluster (needs dask[distributed])",
+    )  # fmt: skip
+    run.add_argument(
+        "--threads-per-worker", type=_positive_int, metavar="N",
+        help="BLAS/numba/torch threads per recording (default: 1; parallelise with "
+        "--n-jobs instead)",
+    )  # fmt: skip
+    run.add_argument(
+        "--force", action="store_true", help="redo recordings whose outputs are up to date"
+    )
+    batch.set_defaults(func=_cmd_batch)
+
+
 def build_parser():
     """Build the argument parser of the ``fastreject`` command.
 
     Returns
     -------
     parser : argparse.ArgumentParser
-        The parser, with one sub-parser per command (``clean``, ``ransac``,
-        ``thresholds``, ``info``, ``demo``, ``bench``).
+        The parser, with one sub-parser per command (``clean``, ``batch``,
+        ``ransac``, ``thresholds``, ``info``, ``demo``, ``bench``).
     """
     from ._version import __version__
 
@@ -471,33 +564,22 @@ def build_parser():
         help="repair and reject bad epochs with AutoReject",
         description="Fit AutoReject (or apply a saved model) and write the cleaned epochs.",
     )
-    _add_common(clean)
+    clean.add_argument("input", metavar="INPUT", help="epochs file (-epo.fif or EEGLAB .set)")
     clean.add_argument(
         "-o", "--output", required=True, metavar="OUTPUT", help="cleaned epochs (-epo.fif)"
     )
+    _add_clean_options(clean)
     clean.add_argument(
         "--n-jobs", type=_n_jobs, default=1, metavar="N",
         help="channels whose thresholds are searched in parallel (default: 1)",
     )  # fmt: skip
-    clean.add_argument(
-        "--method",
-        choices=("bayesian_optimization", "random_search", "exact"),
-        help="threshold search (default: bayesian_optimization)",
-    )
-    clean.add_argument(
-        "--random-state", type=int, metavar="N", help="seed of the threshold search"
-    )
-    clean.add_argument(
-        "--cv", type=_positive_int, metavar="N", help="cross-validation folds (default: 10)"
-    )
     clean.add_argument("--log", metavar="LOG.npz", help="write the reject log (.npz)")
     clean.add_argument("--model", metavar="MODEL.h5", help="write the fitted model (.h5)")
     clean.add_argument("--report", metavar="REPORT.html", help="write an HTML report")
-    clean.add_argument(
-        "--from-model", metavar="MODEL.h5", help="apply this saved model instead of fitting"
-    )
     clean.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     clean.set_defaults(func=_cmd_clean)
+
+    _add_batch_parser(sub)
 
     ransac = sub.add_parser(
         "ransac",

@@ -4,8 +4,8 @@
 #   bash tools/test.sh [pytest args...]
 #
 # FASTREJECT_TEST_EXTRAS=all (default) installs every optional backend
-# (numba, torch CPU, jax CPU) plus the test extra, which brings the oracle
-# autoreject==0.5.1; FASTREJECT_TEST_EXTRAS=none installs only the test extra,
+# (numba, torch CPU, jax CPU), the batch extra (dask, mne-bids) and the test
+# extra, which brings the oracle autoreject==0.5.1; FASTREJECT_TEST_EXTRAS=none installs only the test extra,
 # to check the pure-numpy fallback. FASTREJECT_VENV names the environment
 # folder (default .venv).
 set -euo pipefail
@@ -21,7 +21,7 @@ case "$extras" in
     # torch first, pinned: its CPU wheel; left to resolve on its own, pip
     # would fetch a multi-GB CUDA build on Linux
     python -m pip install --quiet "torch==2.13.0"
-    python -m pip install --quiet -e ".[test,parallel,gpu,gpu-cuda]"
+    python -m pip install --quiet -e ".[test,parallel,gpu,gpu-cuda,batch]"
     ;;
   none)
     python -m pip install --quiet -e ".[test]"
