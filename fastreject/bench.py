@@ -193,10 +193,25 @@ class Workloads:
     def transform(self, lib):
         return self.model(lib).transform(self._epochs(lib), return_log=True)
 
+    def ransac_picks(self):
+        """None for single-type data, else the most numerous channel type.
+
+        RANSAC (like autoreject's) works on one channel type at a time.
+        """
+        import mne
+
+        types = [
+            mne.channel_type(self.epochs.info, p)
+            for p in mne.pick_types(self.epochs.info, meg=True, eeg=True, exclude="bads")
+        ]
+        if len(set(types)) <= 1:
+            return None
+        return max(sorted(set(types)), key=types.count)
+
     def ransac(self, lib):
         mod = self._lib(lib)
         kw = dict(verbose=False, n_jobs=self.n_jobs, **self._backend_kw(lib))
-        return mod.Ransac(**kw).fit(self._epochs(lib))
+        return mod.Ransac(picks=self.ransac_picks(), **kw).fit(self._epochs(lib))
 
     def global_thresholds(self, lib):
         mod = self._lib(lib)
