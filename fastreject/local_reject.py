@@ -16,7 +16,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ._logging import log_level
-from ._validation import check_consensus, check_epochs, get_picks_by_type, handle_picks
+from ._validation import (
+    check_consensus,
+    check_epochs,
+    get_picks_by_type,
+    handle_picks,
+    warnings_given,
+)
 
 
 def vote_bad_epochs(deltas, threshes, picks, n_channels):
@@ -269,9 +275,10 @@ class LocalAutoReject(BaseEstimator):
                     method=self.thresh_method,
                     backend=self.backend,
                 )
-            self.threshes_ = thresh_func(
-                epochs, dots=self.dots, picks=self.picks_, verbose=self.verbose
-            )
+            with warnings_given():
+                self.threshes_ = thresh_func(
+                    epochs, dots=self.dots, picks=self.picks_, verbose=self.verbose
+                )
         return self
 
     def transform(self, epochs, return_log=False):
