@@ -84,7 +84,7 @@ def handle_picks(info, picks):
         )
     try:
         return picks_to_idx(info, picks, exclude="bads")
-    except ValueError as err:
+    except (ValueError, IndexError) as err:
         raise ValueError(
             f"Invalid picks {picks!r}: {err} Available channels: "
             f"{', '.join(info['ch_names'][:10])}"

@@ -19,6 +19,7 @@ from ._logging import log_level
 from ._validation import (
     check_consensus,
     check_epochs,
+    check_epochs_type,
     get_picks_by_type,
     handle_picks,
     warnings_given,
@@ -214,6 +215,7 @@ class LocalAutoReject(BaseEstimator):
         """
         from .reject_log import RejectLog
 
+        check_epochs_type(epochs)
         picks = self.picks_ if picks is None else handle_picks(epochs.info, picks)
         (ch_type, this_picks), *others = get_picks_by_type(epochs.info, picks)
         if others:
@@ -261,6 +263,7 @@ class LocalAutoReject(BaseEstimator):
 
         from .thresholds import _compute_thresholds
 
+        check_epochs_type(epochs)
         check_consensus(self.consensus)
         with log_level(self.verbose):
             self.picks_ = handle_picks(epochs.info, self.picks)
