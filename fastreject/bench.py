@@ -16,6 +16,7 @@ import platform
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 
 def _best_time(fn, repeat):
@@ -233,7 +234,9 @@ def main(argv=None):
     results = run(args.data, args.backend, args.repeat, not args.no_oracle, args.n_jobs)
     print(format_table(results))
     if args.json:
-        with open(args.json, "w") as fid:
+        from ._fileio import atomic_path
+
+        with atomic_path(Path(args.json).absolute()) as tmp, open(tmp, "w") as fid:
             json.dump(results, fid, indent=2)
     return 0
 
