@@ -383,17 +383,17 @@ class AutoReject(BaseEstimator):
 
     def _check_channels(self, epochs):
         """Raise unless the fitted channels sit at ``picks_`` in ``epochs``."""
-        n_fitted = len(self.threshes_)
+        picks = np.asarray(self.picks_, dtype=int)
         n_channels = len(epochs.ch_names)
-        if len(self.picks_) and self.picks_.max() >= n_channels:
+        if len(picks) and picks.max() >= n_channels:
             raise ValueError(
                 f"The epochs have {n_channels} channels, but the model was fitted "
-                f"on {n_fitted} channels up to index {self.picks_.max()}: the "
+                f"on {len(self.threshes_)} channels up to index {picks.max()}: the "
                 "channels differ from those at fit time. Transform epochs with "
                 "the same channels, in the same order, or fit again on these "
                 "epochs."
             )
-        missing = [epochs.ch_names[p] for p in self.picks_ if epochs.ch_names[p] not in self.threshes_]
+        missing = [epochs.ch_names[p] for p in picks if epochs.ch_names[p] not in self.threshes_]
         if missing:
             raise ValueError(
                 "The epochs' channels differ from those at fit time (no "
