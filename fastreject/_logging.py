@@ -13,6 +13,8 @@ import logging
 
 from mne.utils import logger, warn  # noqa: F401  (re-exported for modules)
 
+__all__ = ["log_level", "logger", "progress", "warn"]
+
 
 def _level_from_verbose(verbose):
     """Translate an MNE-style ``verbose`` value into a logging level."""

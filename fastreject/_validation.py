@@ -6,6 +6,8 @@ public boundary; internal helpers trust their inputs.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections import defaultdict
 from numbers import Integral
 
@@ -16,6 +18,37 @@ from ._mne_compat import picks_to_idx
 
 #: channel types fastreject (like autoreject 0.5.1) can learn thresholds for
 SUPPORTED_CH_TYPES = ("mag", "grad", "eeg", "hbo", "hbr", "ecog", "seeg")
+
+#: largest plausible range (max - min over all epochs) of a channel, in SI
+#: units, per type: a median channel above it means the data are not in SI
+#: units (e.g. EEG in µV or MEG in fT). Generous: real artifacts stay far
+#: below. fNIRS has no entry (its units vary too much to judge).
+PLAUSIBLE_RANGE = {
+    "eeg": (1.0, "V", "µV", 1e-6),
+    "ecog": (1.0, "V", "µV", 1e-6),
+    "seeg": (1.0, "V", "µV", 1e-6),
+    "mag": (1e-6, "T", "fT", 1e-15),
+    "grad": (1e-4, "T/m", "fT/cm", 1e-13),
+}
+
+# set while an estimator runs its nested helpers, which would otherwise
+# repeat the warnings of the boundary check
+_WARNED = contextvars.ContextVar("fastreject_epochs_warned", default=False)
+
+
+@contextlib.contextmanager
+def warnings_given():
+    """Silence the warnings of nested :func:`check_epochs` calls.
+
+    An estimator checks its epochs once, then calls helpers (e.g.
+    :func:`fastreject.compute_thresholds`) that check them again; inside this
+    context those repeated checks still raise errors but do not warn again.
+    """
+    token = _WARNED.set(True)
+    try:
+        yield
+    finally:
+        _WARNED.reset(token)
 
 
 def check_epochs_type(epochs, name="epochs"):
@@ -51,7 +84,7 @@ def handle_picks(info, picks):
         )
     try:
         return picks_to_idx(info, picks, exclude="bads")
-    except ValueError as err:
+    except (ValueError, IndexError) as err:
         raise ValueError(
             f"Invalid picks {picks!r}: {err} Available channels: "
             f"{', '.join(info['ch_names'][:10])}"
@@ -99,7 +132,15 @@ def get_picks_by_type(info, picks):
 
 
 def check_epochs(
-    epochs, picks, *, single_type=False, check_loc=True, check_finite=True
+    epochs,
+    picks,
+    *,
+    single_type=False,
+    check_loc=True,
+    check_finite=True,
+    check_flat=True,
+    fitted=False,
+    peaks=None,
 ):
     """Validate epochs for fitting or transforming.
 
@@ -115,6 +156,34 @@ def check_epochs(
         Whether channel positions are required.
     check_finite : bool
         Whether to reject NaN/inf in the picked data.
+    check_flat : bool
+        Whether to reject data whose picked channels are all flat (constant)
+        and warn about single flat channels; for fitting.
+    fitted : bool
+        Whether ``picks`` come from a fitted model (transform time): channels
+        of ``picks`` that are now in ``info['bads']`` are then still used,
+        and the warning says so.
+    peaks : callable | None
+        Returns the peak-to-peak amplitude of every epoch and channel, shape
+        (n_epochs, n_channels); called once the data are known to be loaded
+        floating point. The checks then use it instead of passes over the
+        data: a channel is finite where its peaks are, and its range is
+        taken as its largest peak-to-peak.
+
+    Returns
+    -------
+    peaks : array | None
+        What ``peaks`` returned, if given.
+
+    Raises
+    ------
+    TypeError
+        Not an Epochs object, or data that are not floating point.
+    ValueError
+        Data not loaded, no or unsupported channels, several types where one
+        is required, NaN/inf values, every channel flat.
+    RuntimeError
+        Channel positions needed but missing.
     """
     check_epochs_type(epochs)
     if not epochs.preload:
@@ -148,22 +217,143 @@ def check_epochs(
             "montage, e.g. epochs.set_montage('standard_1005'), or pass "
             "augment=False to compute_thresholds."
         )
-    if check_finite:
+    data = epochs.get_data(copy=False)
+    check_dtype(data.dtype)
+    if peaks is not None:
+        peaks = np.asarray(peaks())
+        if check_finite:
+            check_finite_peaks(peaks, picks, epochs.ch_names)
+    elif check_finite:
         # per-channel check on the data itself, without copying the picks
-        finite = np.isfinite(epochs.get_data(copy=False)).all(axis=(0, 2))[picks]
+        finite = np.isfinite(data).all(axis=(0, 2))[picks]
         _raise_non_finite(finite, picks, epochs.ch_names)
-    n_bads = len(epochs.info["bads"])
-    if n_bads > 0:
+    quiet = _WARNED.get()
+    if (check_flat or not quiet) and len(data):
+        if peaks is None:
+            ranges = channel_ranges(data, picks)
+        else:
+            ranges = peaks[:, np.asarray(picks)].max(axis=0).astype(np.float64)
+        if check_flat:
+            _check_flat(epochs, picks, ranges, warn_some=not quiet)
+        if not quiet:
+            _check_scale(epochs.info, picks, ranges)
+    if not quiet:
+        _warn_bads(epochs.info, picks, fitted)
+    return peaks
+
+
+def check_dtype(dtype):
+    """Raise a TypeError unless ``dtype`` is a real floating-point type."""
+    if not np.issubdtype(dtype, np.floating):
+        raise TypeError(
+            f"The epochs data have dtype {dtype}, but fastreject needs real "
+            "floating-point data in SI units (V, T, T/m). Convert them, e.g. "
+            "mne.EpochsArray(data.astype(np.float64) * scale, info) with the "
+            "scale that turns your units into SI units."
+        )
+
+
+def channel_ranges(data, picks):
+    """Max minus min of each picked channel over all epochs and samples."""
+    picks = np.asarray(picks)
+    # reductions over the full array avoid copying the picks
+    hi = data.max(axis=(0, 2))[picks]
+    lo = data.min(axis=(0, 2))[picks]
+    return hi.astype(np.float64) - lo.astype(np.float64)
+
+
+def _check_flat(epochs, picks, ranges, warn_some=True):
+    flat = ranges == 0
+    if not flat.any():
+        return
+    names = [epochs.ch_names[p] for p in np.asarray(picks)[flat]]
+    if flat.all():
+        raise ValueError(
+            f"All {len(names)} picked channel(s) are flat (constant in every "
+            "epoch): there is no signal to learn from. Check that the right "
+            "file and channels were loaded, and that the data were not zeroed."
+        )
+    if warn_some:
+        listed = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
         warn(
-            f"{n_bads} channel(s) are marked as bad ({', '.join(epochs.info['bads'])}) "
+            f"{len(names)} channel(s) are flat (constant in every epoch): "
+            f"{listed}. Their threshold will be 0 and they are never marked "
+            "bad, yet they are used to repair other channels. Mark them as "
+            f"bad first: epochs.info['bads'] += {names!r}."
+        )
+
+
+def _check_scale(info, picks, ranges):
+    import mne
+
+    types = np.array([mne.channel_type(info, p) for p in picks])
+    for ch_type, (limit, unit, small_unit, factor) in PLAUSIBLE_RANGE.items():
+        these = ranges[types == ch_type]
+        if not len(these):
+            continue
+        median = float(np.median(these))
+        if median > limit:
+            warn(
+                f"The {ch_type} data look far too large for SI units: the "
+                f"median channel range is {median:.3g} {unit}, above the "
+                f"plausible {limit:g} {unit}. MNE stores {ch_type} in {unit}; "
+                f"if the values are in {small_unit}, convert them first, e.g. "
+                f"epochs.apply_function(lambda x: x * {factor:g}, "
+                f"picks={ch_type!r}). Thresholds are learnt in the data's units."
+            )
+
+
+def _warn_bads(info, picks, fitted):
+    bads = list(info["bads"])
+    if not bads:
+        return
+    picked = set(info["ch_names"][p] for p in picks)
+    used = [b for b in bads if b in picked]
+    ignored = [b for b in bads if b not in picked]
+    if used:
+        how = "but were good at fit time" if fitted else "but were picked explicitly"
+        fix = (
+            "Fit again on these epochs to leave them out."
+            if fitted
+            else "Leave them out of picks to ignore them."
+        )
+        warn(
+            f"{len(used)} channel(s) are marked as bad ({', '.join(used)}) {how}; "
+            f"they are used. {fix}"
+        )
+    if ignored and not fitted:
+        warn(
+            f"{len(ignored)} channel(s) are marked as bad ({', '.join(ignored)}) "
             "and will be ignored. Remove them from epochs.info['bads'] if "
             "fastreject should consider them."
+        )
+
+
+def check_n_epochs(n_epochs, minimum, why):
+    """Raise a ValueError when there are fewer than ``minimum`` epochs.
+
+    Parameters
+    ----------
+    n_epochs : int
+        The number of epochs given.
+    minimum : int
+        The number needed.
+    why : str
+        What needs them, completing "... needs at least N epochs".
+    """
+    if n_epochs < minimum:
+        raise ValueError(
+            f"Got {n_epochs} epoch(s), but {why} needs at least {minimum}. "
+            "Use more epochs (e.g. shorter epochs or more events, or "
+            "concatenate runs with mne.concatenate_epochs)."
         )
 
 
 def check_int_array(values, name, low, high):
     """Validate a 1D array of integers within [low, high]."""
     arr = np.atleast_1d(np.asarray(values))
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be an int or a sequence of ints; got {values!r}.")
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1D sequence of ints; got {values!r}.")
     if not all(isinstance(v, Integral) or (float(v).is_integer()) for v in arr.tolist()):

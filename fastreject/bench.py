@@ -23,6 +23,7 @@ import platform
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 #: synthetic EEG sizes of the benchmark scales: (n_epochs, n_channels,
 #: sampling frequency, epoch length in s); n_times = sfreq * length + 1
@@ -465,7 +466,9 @@ def run_from_args(args):
     )
     print(format_table(results))
     if args.json:
-        with open(args.json, "w") as fid:
+        from ._fileio import atomic_path
+
+        with atomic_path(Path(args.json).absolute()) as tmp, open(tmp, "w") as fid:
             json.dump(results, fid, indent=2)
     return results
 

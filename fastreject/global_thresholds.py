@@ -22,7 +22,7 @@ from ._bayesopt import bayes_opt
 from ._folds import padded_folds
 from ._parallel import blas_single_thread
 from ._logging import log_level, logger
-from ._validation import check_epochs_type
+from ._validation import check_dtype, check_epochs_type, check_n_epochs
 
 _DEFAULT_CH_TYPES = ("mag", "grad", "eeg", "eog", "hbo", "hbr", "ecog", "seeg")
 
@@ -122,9 +122,16 @@ def get_rejection_threshold(
             "The epochs data are not loaded in memory. Use preload=True or "
             "epochs.load_data() first."
         )
+    check_dtype(epochs.get_data(copy=False).dtype)
     if decim > 1:
         epochs = epochs.copy().decimate(decim)
     cv = check_cv(cv)
+    try:
+        n_splits = cv.get_n_splits()
+    except TypeError:  # splitters that need the data to tell
+        n_splits = None
+    if n_splits is not None:
+        check_n_epochs(len(epochs), n_splits, f"{n_splits}-fold cross-validation (cv)")
     be = get_backend(backend)
     reject = {}
     with log_level(verbose):

@@ -16,7 +16,14 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ._logging import log_level
-from ._validation import check_consensus, check_epochs, get_picks_by_type, handle_picks
+from ._validation import (
+    check_consensus,
+    check_epochs,
+    check_epochs_type,
+    get_picks_by_type,
+    handle_picks,
+    warnings_given,
+)
 
 
 def vote_bad_epochs(deltas, threshes, picks, n_channels):
@@ -216,6 +223,7 @@ class LocalAutoReject(BaseEstimator):
         """
         from .reject_log import RejectLog
 
+        check_epochs_type(epochs)
         picks = self.picks_ if picks is None else handle_picks(epochs.info, picks)
         (ch_type, this_picks), *others = get_picks_by_type(epochs.info, picks)
         if others:
@@ -263,6 +271,7 @@ class LocalAutoReject(BaseEstimator):
 
         from .thresholds import _compute_thresholds
 
+        check_epochs_type(epochs)
         check_consensus(self.consensus)
         with log_level(self.verbose):
             self.picks_ = handle_picks(epochs.info, self.picks)
@@ -277,9 +286,10 @@ class LocalAutoReject(BaseEstimator):
                     method=self.thresh_method,
                     backend=self.backend,
                 )
-            self.threshes_ = thresh_func(
-                epochs, dots=self.dots, picks=self.picks_, verbose=self.verbose
-            )
+            with warnings_given():
+                self.threshes_ = thresh_func(
+                    epochs, dots=self.dots, picks=self.picks_, verbose=self.verbose
+                )
         return self
 
     def transform(self, epochs, return_log=False):

@@ -30,16 +30,17 @@ from functools import partial
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ._logging import log_level, logger, progress
+from ._logging import log_level, logger, progress, warn
 from ._parallel import blas_single_thread
 from ._validation import (
     check_consensus,
     check_epochs,
     check_epochs_type,
-    check_finite_peaks,
     check_int_array,
+    check_n_epochs,
     get_picks_by_type,
     handle_picks,
+    warnings_given,
 )
 from .local_reject import LocalAutoReject, all_peaks, interp_sets, interpolation_labels
 
@@ -268,6 +269,12 @@ class AutoReject(BaseEstimator):
             n_interpolate = np.array([1, 4, min(n_picks - 1, 32)])
         else:
             n_interpolate = check_int_array(self.n_interpolate, "n_interpolate", 0, n_picks)
+            if n_picks < 4:
+                warn(
+                    f"Only {n_picks} channel(s) picked; AutoReject is unlikely to "
+                    "be effective with fewer than 4. Pick more channels or use "
+                    "get_rejection_threshold for a global threshold."
+                )
         consensus = (
             np.linspace(0, 1.0, 11) if self.consensus is None else check_consensus(self.consensus)
         )
@@ -306,10 +313,9 @@ class AutoReject(BaseEstimator):
                 n_splits = cv.get_n_splits()
             except TypeError:  # splitters that need the data to tell
                 n_splits = None
-            if n_splits is not None and len(epochs) < n_splits:
-                raise ValueError(
-                    f"Got {len(epochs)} epochs for {n_splits}-fold "
-                    "cross-validation; use more epochs or a smaller cv."
+            if n_splits is not None:
+                check_n_epochs(
+                    len(epochs), n_splits, f"{n_splits}-fold cross-validation (cv)"
                 )
             picks_by_type = get_picks_by_type(epochs.info, picks)
             types = [t for t, _ in picks_by_type]
@@ -332,17 +338,18 @@ class AutoReject(BaseEstimator):
             self._interpolators = {}  # matrices cached for transform
             for ch_type, this_picks in picks_by_type:
                 logger.info(f"Running autoreject on ch_type={ch_type}")
-                local_reject, loss, interpolator = _run_local_reject_cv(
-                    epochs,
-                    thresh_func,
-                    this_picks,
-                    n_interpolate,
-                    cv,
-                    consensus,
-                    dots,
-                    self.verbose,
-                    self.backend,
-                )
+                with warnings_given():  # check_epochs warned above
+                    local_reject, loss, interpolator = _run_local_reject_cv(
+                        epochs,
+                        thresh_func,
+                        this_picks,
+                        n_interpolate,
+                        cv,
+                        consensus,
+                        dots,
+                        self.verbose,
+                        self.backend,
+                    )
                 best_i, best_j = np.unravel_index(
                     loss.mean(axis=-1).argmin(), loss.shape[:2]
                 )
@@ -350,6 +357,16 @@ class AutoReject(BaseEstimator):
                 self.consensus_[ch_type] = consensus[best_i]
                 self.n_interpolate_[ch_type] = n_interpolate[best_j]
                 self.loss_[ch_type] = loss
+                if not np.isfinite(loss.mean(axis=-1)).any():
+                    warn(
+                        f"No (consensus, n_interpolate) pair kept good training "
+                        f"epochs in every fold for {ch_type}: all cross-validation "
+                        "losses are infinite, so the first pair (consensus="
+                        f"{consensus[best_i]:g}, n_interpolate="
+                        f"{n_interpolate[best_j]}) was taken and may reject every "
+                        "epoch. Try larger consensus values (consensus * n_channels "
+                        "must exceed n_interpolate) and check the data."
+                    )
                 local_reject.consensus_[ch_type] = self.consensus_[ch_type]
                 local_reject.n_interpolate_[ch_type] = self.n_interpolate_[ch_type]
                 self.local_reject_[ch_type] = local_reject
@@ -367,11 +384,18 @@ class AutoReject(BaseEstimator):
         check_is_fitted(self, "local_reject_")
 
     def _check_channels(self, epochs):
-        missing = [
-            epochs.ch_names[p] if p < len(epochs.ch_names) else f"#{p}"
-            for p in self.picks_
-            if p >= len(epochs.ch_names) or epochs.ch_names[p] not in self.threshes_
-        ]
+        """Raise unless the fitted channels sit at ``picks_`` in ``epochs``."""
+        picks = np.asarray(self.picks_, dtype=int)
+        n_channels = len(epochs.ch_names)
+        if len(picks) and picks.max() >= n_channels:
+            raise ValueError(
+                f"The epochs have {n_channels} channels, but the model was fitted "
+                f"on {len(self.threshes_)} channels up to index {picks.max()}: the "
+                "channels differ from those at fit time. Transform epochs with "
+                "the same channels, in the same order, or fit again on these "
+                "epochs."
+            )
+        missing = [epochs.ch_names[p] for p in picks if epochs.ch_names[p] not in self.threshes_]
         if missing:
             raise ValueError(
                 "The epochs' channels differ from those at fit time (no "
@@ -440,18 +464,20 @@ class AutoReject(BaseEstimator):
         from .reject_log import RejectLog
 
         self._check_fitted()
+        check_epochs_type(epochs)
+        self._check_channels(epochs)
         with log_level(self.verbose):
-            # the peak-to-peak pass doubles as the finiteness check
-            check_epochs(epochs, self.picks_, check_finite=False)
-            self._check_channels(epochs)
+            from .backends import get_backend
+
+            # the peak-to-peak pass needed anyway doubles as the data checks
+            peaks = check_epochs(
+                epochs, self.picks_, check_flat=False, fitted=True,
+                peaks=lambda: all_peaks(epochs, get_backend(self.backend)),
+            )  # fmt: skip
             if reject_log is not None and not isinstance(reject_log, RejectLog):
                 raise TypeError(
                     f"reject_log must be a RejectLog (or None); got {type(reject_log).__name__}."
                 )
-            from .backends import get_backend
-
-            peaks = all_peaks(epochs, get_backend(self.backend))
-            check_finite_peaks(peaks, self.picks_, epochs.ch_names)
             if reject_log is None:
                 reject_log = self._reject_log(epochs, peaks)
             clean = _apply_reject_log(
@@ -462,6 +488,13 @@ class AutoReject(BaseEstimator):
                 self.backend,
                 self._interpolator(epochs.info),
             )
+            if len(epochs) and not len(clean):
+                warn(
+                    f"All {len(epochs)} epochs are bad and were dropped: the returned "
+                    "Epochs object is empty. Check that the data are in the units of "
+                    "the fitted model (SI units), inspect the reject log "
+                    "(return_log=True), or fit again with larger consensus values."
+                )
         return (clean, reject_log) if return_log else clean
 
     def _interpolator(self, info):

@@ -262,7 +262,7 @@ class Ransac(BaseEstimator):
                 "fitted ones."
             )
         picks = handle_picks(epochs.info, self.picks)
-        _check_ransac_epochs(epochs, picks)
+        _check_ransac_epochs(epochs, picks, check_flat=False)
         with log_level(self.verbose):
             epochs = epochs.copy()
             # like autoreject, info['bads'] becomes exactly the RANSAC bads:
@@ -315,9 +315,11 @@ def _check_number(name, value, kind, low, high, low_open=False):
         raise ValueError(f"{name} must lie in {bracket}{lo}, {hi}]; got {value!r}.")
 
 
-def _check_ransac_epochs(epochs, picks):
+def _check_ransac_epochs(epochs, picks, check_flat=True):
     """Check preload, a single RANSAC-able channel type and positions."""
-    check_epochs(epochs, picks, single_type=True, check_loc=False, check_finite=False)
+    check_epochs(
+        epochs, picks, single_type=True, check_loc=False, check_finite=False, check_flat=check_flat
+    )
     ch_type = picked_ch_types(epochs.info, picks)[0]
     if ch_type not in _RANSAC_CH_TYPES:
         raise ValueError(

@@ -36,7 +36,13 @@ from ._bayesopt import bayes_opt
 from ._folds import FoldMeans
 from ._parallel import blas_single_thread
 from ._logging import log_level, logger, progress
-from ._validation import check_epochs, check_epochs_type, get_picks_by_type, handle_picks
+from ._validation import (
+    check_epochs,
+    check_epochs_type,
+    check_n_epochs,
+    get_picks_by_type,
+    handle_picks,
+)
 
 _METHODS = ("bayesian_optimization", "random_search", "exact")
 
@@ -255,6 +261,14 @@ def _compute_thresholds(
     with log_level(verbose):
         picks = handle_picks(epochs.info, picks)
         check_epochs(epochs, picks, check_loc=augment)
+        # the 80/20 stratified split needs two test and two training epochs
+        # of each class (original, and augmented when augment=True)
+        check_n_epochs(
+            len(epochs),
+            3 if augment else 2,
+            "the threshold search (an 80/20 split of the "
+            + ("original and augmented epochs)" if augment else "epochs)"),
+        )
         be = get_backend(backend)
         threshes = {}
         for _, this_picks in get_picks_by_type(epochs.info, picks):

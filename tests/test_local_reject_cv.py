@@ -128,7 +128,7 @@ def test_estimator_contract():
         (dict(n_interpolate=[1, 99]), ValueError, "n_interpolate"),
         (dict(n_interpolate=[1.5]), TypeError, "n_interpolate"),
         (dict(cv="ten"), TypeError, "cv must be"),
-        (dict(cv=50), ValueError, "epochs for 50-fold"),
+        (dict(cv=50), ValueError, "50-fold cross-validation"),
         (dict(thresh_method="grid"), ValueError, "thresh_method"),
     ],
 )
