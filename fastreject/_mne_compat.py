@@ -12,11 +12,7 @@ the same numerical code is what keeps fastreject's repairs identical.
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
-
-_INFO_LOCK = threading.Lock()
 
 
 def picks_to_idx(info, picks, exclude="bads"):
@@ -94,48 +90,78 @@ def compute_meg_dots(info, mode="fast", templates=None):
     return self_dots, cross_dots
 
 
+class MegMapping:
+    """MEG field-mapping matrices between subsets of one set of channels.
+
+    Everything that depends only on the channel set (the ad hoc noise
+    variances, the projectors' definitions, the sphere origin) is prepared
+    once; each :meth:`matrix` then slices the precomputed lead-field dots
+    and runs ``mne.forward._field_interpolation._compute_mapping_matrix``,
+    the computation MNE (and autoreject) use, on the same numbers it would
+    get from a picked ``Info``.
+
+    Parameters
+    ----------
+    info : mne.Info
+        MEG channels only.
+    dots : tuple of array
+        ``(self_dots, cross_dots)`` of :func:`compute_meg_dots` for them.
+    mode : str
+        ``'fast'`` or ``'accurate'`` (as used for ``dots``).
+    """
+
+    def __init__(self, info, dots, mode="fast"):
+        from mne.forward._field_interpolation import _setup_dots
+
+        self.ch_names = list(info["ch_names"])
+        self.projs = list(info.get("projs", []))
+        # the coils are not used by the noise and radius set-up
+        self.int_rad, noise, _, _ = _setup_dots(mode, info, None, "meg")
+        if not noise["diag"]:  # pragma: no cover - MNE's ad hoc noise is diagonal
+            raise RuntimeError("Expected a diagonal ad hoc noise covariance.")
+        # one variance per channel, set by its type: a subset's are a slice
+        self.variances = np.asarray(noise["data"], float)
+        self.origin = _origin(info)
+        self.dots = dots
+
+    def matrix(self, pick_from, pick_to):
+        """Mapping from channels ``pick_from`` to ``pick_to`` (indices).
+
+        Returns
+        -------
+        mapping : array, shape (len(pick_to), len(pick_from))
+        """
+        import mne
+        from mne.forward._field_interpolation import _compute_mapping_matrix
+
+        pick_from = np.asarray(pick_from, int)
+        pick_to = np.asarray(pick_to, int)
+        fmd = dict(
+            kind="meg",
+            ch_names=[self.ch_names[i] for i in pick_from],
+            origin=self.origin,
+            noise=dict(diag=True, data=self.variances[pick_from]),
+            self_dots=self.dots[0][np.ix_(pick_from, pick_from)],
+            surface_dots=self.dots[1][np.ix_(pick_to, pick_from)],
+            int_rad=self.int_rad,
+            miss=1e-4,  # MEG smoothing criterion used by MNE and autoreject
+        )
+        with mne.utils.use_log_level("error"):
+            # only the projectors of the info are read for MEG mappings
+            return _compute_mapping_matrix(fmd, {"projs": self.projs})
+
+
 def meg_mapping_matrix(info, pick_from, pick_to, dots, mode="fast", templates=None):
     """MEG field-mapping matrix from channels ``pick_from`` to ``pick_to``.
 
-    ``info`` holds MEG channels only and ``dots`` are the dot products of
-    :func:`compute_meg_dots` for all of them. Wraps
-    ``mne.forward._field_interpolation._compute_mapping_matrix``.
+    One-off form of :class:`MegMapping` (``templates`` is unused and kept for
+    compatibility).
 
     Returns
     -------
     mapping : array, shape (len(pick_to), len(pick_from))
     """
-    import mne
-    from mne.forward._field_interpolation import (
-        _compute_mapping_matrix,
-        _setup_dots,
-    )
-
-    if templates is None:
-        templates = read_coil_defs()
-    with _INFO_LOCK:
-        # copying an Info briefly unlocks the source (MNE 1.13), so two
-        # threads picking from the same Info can trip MNE's consistency check
-        info_from = mne.pick_info(info, pick_from, copy=True)
-    coils_from = _meg_coils(info_from, templates)
-    origin = _origin(info_from)
-    int_rad, noise, _, _ = _setup_dots(mode, info_from, coils_from, "meg")
-    pick_from = np.asarray(pick_from, int)
-    pick_to = np.asarray(pick_to, int)
-    self_dots = dots[0][np.ix_(pick_from, pick_from)]
-    cross_dots = dots[1][np.ix_(pick_to, pick_from)]
-    fmd = dict(
-        kind="meg",
-        ch_names=info_from["ch_names"],
-        origin=origin,
-        noise=noise,
-        self_dots=self_dots,
-        surface_dots=cross_dots,
-        int_rad=int_rad,
-        miss=1e-4,  # MEG smoothing criterion used by MNE and autoreject
-    )
-    with mne.utils.use_log_level("error"):
-        return _compute_mapping_matrix(fmd, info_from)
+    return MegMapping(info, dots, mode=mode).matrix(pick_from, pick_to)
 
 
 def get_channel_positions(info, picks):

@@ -28,10 +28,10 @@ import numpy as np
 from ._logging import warn
 
 from ._mne_compat import (
+    MegMapping,
     compute_meg_dots,
     get_channel_positions,
     make_interpolation_matrix,
-    meg_mapping_matrix,
     read_coil_defs,
 )
 
@@ -164,6 +164,7 @@ class Interpolator:
                 self._dots_index = np.array([pos_in_all[p] for p in self.meg_picks])
             sel = np.ix_(self._dots_index, self._dots_index)
             self._meg_dots = (self._dots[0][sel], self._dots[1][sel])
+            self._meg_mapping = MegMapping(self._meg_info, self._meg_dots)
 
     def meg_matrix(self, bads):
         """Field-mapping matrix from the good MEG picks to ``bads`` (cached)."""
@@ -172,12 +173,8 @@ class Interpolator:
             self._meg_setup()
             local = {p: i for i, p in enumerate(self.meg_picks)}
             goods, _ = self._split(self.meg_picks, set(bads))
-            self._cache[key] = meg_mapping_matrix(
-                self._meg_info,
-                [local[p] for p in goods],
-                [local[p] for p in bads],
-                self._meg_dots,
-                templates=self._templates,
+            self._cache[key] = self._meg_mapping.matrix(
+                [local[p] for p in goods], [local[p] for p in bads]
             )
         return self._cache[key]
 

@@ -26,10 +26,10 @@ from sklearn.utils.validation import check_is_fitted
 from ._logging import log_level, logger, progress
 from ._parallel import blas_single_thread
 from ._mne_compat import (
+    MegMapping,
     compute_meg_dots,
     get_channel_positions,
     make_interpolation_matrix,
-    meg_mapping_matrix,
     read_coil_defs,
 )
 from ._validation import (
@@ -436,12 +436,12 @@ def _meg_mappings(info, subset_idx, n_jobs=1):
     computed once for all channels and sliced per subset (autoreject
     recomputes them per subset; the slices are the same numbers).
     """
-    templates = read_coil_defs()
-    dots = compute_meg_dots(info, mode="fast", templates=templates)
+    dots = compute_meg_dots(info, mode="fast", templates=read_coil_defs())
+    mapping = MegMapping(info, dots, mode="fast")
     pick_to = np.arange(len(info["ch_names"]))
 
     def block(idx):
-        return meg_mapping_matrix(info, idx, pick_to, dots, mode="fast", templates=templates)
+        return mapping.matrix(idx, pick_to)
 
     blocks = _map_subsets(block, subset_idx, n_jobs, "MEG mappings")
     return _stack_mappings(blocks, subset_idx, len(pick_to))
