@@ -77,3 +77,34 @@ def test_all_channels_of_a_kind_bad_is_left_unrepaired_with_a_warning():
         interp.repair(data, [list(range(6)), [], [1]])
     np.testing.assert_array_equal(data[:2], orig[:2])
     assert not np.allclose(data[2, 1], orig[2, 1])
+
+
+@pytest.mark.parametrize("with_projs", [False, True])
+def test_meg_mapping_is_bit_identical_to_mne(with_projs):
+    """MegMapping's matrices equal MNE's _compute_mapping_matrix on a picked Info."""
+    needs_shared()
+    import mne
+    from mne.forward._field_interpolation import _compute_mapping_matrix, _setup_dots
+
+    from fastreject._mne_compat import MegMapping, compute_meg_dots
+
+    epochs = meg_epochs(n_epochs=8, types=("mag", "grad"))
+    if with_projs:
+        epochs.add_proj(mne.compute_proj_epochs(epochs, n_mag=1, n_grad=1, n_eeg=0, verbose=False))
+    info = epochs.info
+    dots = compute_meg_dots(info)
+    mapping = MegMapping(info, dots)
+    rng = np.random.default_rng(0)
+    n = len(info["ch_names"])
+    for _ in range(3):
+        bads = np.sort(rng.choice(n, rng.integers(1, 12), replace=False))
+        goods = np.setdiff1d(np.arange(n), bads)
+        info_from = mne.pick_info(info, goods)
+        int_rad, noise, _, _ = _setup_dots("fast", info_from, None, "meg")
+        fmd = dict(
+            kind="meg", ch_names=info_from["ch_names"], origin=mapping.origin, noise=noise,
+            self_dots=dots[0][np.ix_(goods, goods)], surface_dots=dots[1][np.ix_(bads, goods)],
+            int_rad=int_rad, miss=1e-4,
+        )  # fmt: skip
+        expected = _compute_mapping_matrix(fmd, info_from)
+        np.testing.assert_array_equal(mapping.matrix(goods, bads), expected)
