@@ -1,12 +1,37 @@
 """Host-side (NumPy) preparation shared by the backends.
 
 Everything here runs on small index or weight arrays, never on the bulk data,
-so every backend can share it.
+so every backend can share it; :func:`run_in_chunks` drives the device
+kernels of the torch and JAX backends in pieces that fit the device memory
+(:func:`memory_budget`).
 """
 
 from __future__ import annotations
 
+import math
+import os
+import re
+
 import numpy as np
+
+from .._logging import logger, warn
+
+#: environment variable: the device memory (bytes, or with a unit: ``512MB``,
+#: ``2GiB``) one kernel call of the torch and JAX backends may use; ``none``
+#: disables the proactive limit. Read at every call.
+MEMORY_ENV = "FASTREJECT_DEVICE_MEMORY"
+
+#: without :data:`MEMORY_ENV`, the fraction of a GPU's free memory one kernel
+#: call may use (CPU devices have no proactive limit)
+DEVICE_MEMORY_FRACTION = 0.5
+
+_UNITS = {
+    "": 1, "b": 1,
+    "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6,
+    "g": 10**9, "gb": 10**9, "t": 10**12, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}  # fmt: skip
+_NO_LIMIT = ("none", "unlimited", "off")
 
 #: upper bound on the size (in float64 elements) of one RANSAC prediction
 #: buffer, ``(chunk * n_times, n_channels, n_resample)``; 2**23 is 64 MiB
@@ -185,3 +210,274 @@ def median_network(n):
             needed.update((a, b))
     pairs = np.array(kept[::-1], dtype=np.int64).reshape(-1, 2)
     return pairs, lo, hi
+
+
+# --------------------------------------------------------------------------
+# device memory: budget, chunking, recovery from out-of-memory errors
+# --------------------------------------------------------------------------
+def parse_bytes(text, name=MEMORY_ENV):
+    """Parse a memory size: bytes, or a number with a unit.
+
+    Parameters
+    ----------
+    text : str
+        E.g. ``'1000000'``, ``'64KB'``, ``'512 MB'``, ``'1.5GiB'``. ``K``,
+        ``KB``, ``M``, ``MB``, ``G``, ``GB``, ``T``, ``TB`` are powers of 1000,
+        ``KiB``, ``MiB``, ``GiB``, ``TiB`` powers of 1024 (case-insensitive).
+    name : str
+        What is parsed, for the error message.
+
+    Returns
+    -------
+    n_bytes : int
+        At least 1.
+
+    Raises
+    ------
+    ValueError
+        For anything else, or a size below one byte.
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*", str(text).lower())
+    if match is None or match.group(2) not in _UNITS:
+        raise ValueError(
+            f"{name} must be a number of bytes, optionally with a unit (e.g. "
+            f"'512MB', '2GB', '1.5GiB'), or 'none' for no limit; got {text!r}."
+        )
+    n_bytes = int(float(match.group(1)) * _UNITS[match.group(2)])
+    if n_bytes < 1:
+        raise ValueError(f"{name} must be at least one byte; got {text!r}.")
+    return n_bytes
+
+
+def format_bytes(n_bytes):
+    """``n_bytes`` for people: ``'2.1 GB'``, ``'64.0 kB'``, ``'512 B'``."""
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f} {unit}"
+    return f"{int(n_bytes)} B"
+
+
+def memory_budget(free_memory=None):
+    """Bytes of device memory one kernel call may use, or None for no limit.
+
+    Parameters
+    ----------
+    free_memory : callable | None
+        Returns the free memory of the backend's device in bytes, or None
+        where there is no such figure (CPU devices use host RAM, which is not
+        limited proactively). Called only when :data:`MEMORY_ENV` is unset;
+        errors it raises count as None.
+
+    Returns
+    -------
+    budget : int | None
+        :data:`MEMORY_ENV` when set (read now, at each call), else
+        :data:`DEVICE_MEMORY_FRACTION` of ``free_memory()``, else None.
+
+    Raises
+    ------
+    ValueError
+        When :data:`MEMORY_ENV` cannot be parsed (see :func:`parse_bytes`).
+    """
+    text = os.environ.get(MEMORY_ENV, "").strip()
+    if text:
+        if text.lower() in _NO_LIMIT:
+            return None
+        return parse_bytes(text)
+    if free_memory is None:
+        return None
+    try:
+        free = free_memory()
+    except Exception:  # a failing query must not fail the computation
+        return None
+    if free is None:
+        return None
+    return max(1, int(free * DEVICE_MEMORY_FRACTION))
+
+
+def is_out_of_memory(err):
+    """Whether ``err`` says that the device (or host) ran out of memory.
+
+    Recognizes :class:`MemoryError`, ``torch.cuda.OutOfMemoryError`` and
+    errors whose message contains ``out of memory`` (torch on CUDA or MPS),
+    ``can't allocate memory`` (torch on the CPU) or ``RESOURCE_EXHAUSTED``
+    (JAX/XLA).
+    """
+    if isinstance(err, MemoryError) or type(err).__name__ == "OutOfMemoryError":
+        return True
+    if not isinstance(err, RuntimeError):
+        return False
+    message = str(err)
+    return (
+        "RESOURCE_EXHAUSTED" in message
+        or "out of memory" in message.lower()
+        or "can't allocate memory" in message
+    )
+
+
+def take(x, axis, start, stop):
+    """``x[start:stop]`` along ``axis`` (``x`` itself when that is all of it).
+
+    Works for NumPy, torch and JAX arrays.
+    """
+    if start == 0 and stop == x.shape[axis]:
+        return x
+    return x[(slice(None),) * axis + (slice(start, stop),)]
+
+
+def _units(unit, count):
+    """``'epochs'`` -> ``'epoch'`` for a count of one."""
+    return unit[:-1] if count == 1 and unit.endswith("s") else unit
+
+
+def run_in_chunks(
+    func,
+    n,
+    item_bytes,
+    *,
+    budget,
+    label,
+    unit="items",
+    axis=0,
+    combine=None,
+    max_chunk=None,
+    on_oom=None,
+):
+    """Run ``func`` over ``range(n)`` in chunks that fit a memory budget.
+
+    ``func(start, stop, size)`` computes the outputs of items
+    ``start:stop`` (``size`` is the current nominal chunk length, which only
+    the last chunk may fall short of); the outputs of the chunks must not
+    depend on each other. When all ``n`` items fit ``budget``, ``func`` runs
+    once on all of them. Otherwise it runs on chunks of
+    ``budget // item_bytes`` items and this is logged once at INFO.
+
+    When ``func`` runs out of memory anyway (see :func:`is_out_of_memory`),
+    the chunk is halved and retried, down to one item; the completed chunks
+    are kept. A recovery is reported with a warning; running out of memory
+    on a single item raises :class:`MemoryError`.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(start, stop, size) -> ndarray``.
+    n : int
+        Number of items along the split axis.
+    item_bytes : int
+        Estimated device memory needed per item (input, temporaries and
+        output).
+    budget : int | None
+        Bytes available (see :func:`memory_budget`); None for no proactive
+        limit.
+    label : str
+        Backend, device and kernel, for the messages (``'torch:cuda:0 ptp'``).
+    unit : str
+        What an item is, plural (``'epochs'``, ``'columns'``).
+    axis : int
+        Axis along which the outputs of the chunks are concatenated.
+        Defaults to 0.
+    combine : callable | None
+        ``combine(list_of_outputs) -> ndarray`` instead of concatenating;
+        called also when there is one chunk.
+    max_chunk : int | None
+        An upper bound on the chunk length from elsewhere (e.g.
+        :func:`ransac_chunk`); chunking to it is not logged.
+    on_oom : callable | None
+        Called after an out-of-memory error, before the retry (e.g. to
+        release a device cache).
+
+    Returns
+    -------
+    out : ndarray
+    """
+    n = int(n)
+    limit = n if max_chunk is None else max(1, min(n, int(max_chunk)))
+    size = limit
+    if budget is not None:
+        fit = max(1, int(budget // max(int(item_bytes), 1)))
+        if fit < limit:
+            size = fit
+            logger.info(
+                f"{label}: the working set ({format_bytes(n * item_bytes)}) "
+                f"exceeds the device memory budget ({format_bytes(budget)}); "
+                f"processing in {math.ceil(n / size)} chunks of {size} "
+                f"{_units(unit, size)}"
+            )
+    size = max(size, 1)
+    parts, start, failure = [], 0, None
+    while True:
+        stop = min(start + size, n)
+        oom = None
+        try:
+            part = func(start, stop, size)
+        except Exception as err:
+            if not is_out_of_memory(err):
+                raise
+            oom = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            if stop - start <= 1:
+                raise MemoryError(
+                    f"{label}: out of memory even for a single one of the {n} "
+                    f"{unit} (about {format_bytes(item_bytes)} each; {oom}). "
+                    f"Free device memory, set {MEMORY_ENV} lower, or use a CPU "
+                    "backend ('numba' or 'numpy')."
+                ) from err
+        if oom is not None:  # outside the except block: its frames are freed
+            failure = failure or oom
+            size = max(1, (stop - start) // 2)
+            if on_oom is not None:
+                on_oom()
+            continue
+        parts.append(part)
+        start = stop
+        if start >= n:
+            break
+    if failure is not None:
+        warn(
+            f"{label}: ran out of memory ({failure}); recovered by processing "
+            f"in chunks of {size} {_units(unit, size)}. Set {MEMORY_ENV} (now "
+            f"{os.environ.get(MEMORY_ENV) or 'unset'}) to a smaller size to "
+            "avoid the failed attempt."
+        )
+    if combine is not None:
+        return combine(parts)
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts, axis=axis)
+
+
+def reduction_split(shape, axis):
+    """Where to split a reduction over ``axis`` of an array of ``shape``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+    axis : int | tuple of int | None
+        The reduced axes (None: all).
+
+    Returns
+    -------
+    split : int
+        The first axis that is not reduced, else 0.
+    out_axis : int | None
+        Where that axis lands in the output (None when every axis is
+        reduced: the chunks' outputs must then be combined, not
+        concatenated).
+    """
+    ndim = len(shape)
+    if axis is None:
+        reduced = set(range(ndim))
+    else:
+        reduced = {a % ndim for a in ((axis,) if np.isscalar(axis) else axis)}
+    kept = [a for a in range(ndim) if a not in reduced]
+    if not kept:
+        return 0, None
+    split = kept[0]
+    return split, split - sum(a < split for a in reduced)
+
+
+def combine_extremes(parts):
+    """``max - min`` of a whole array from its chunks' ``[max, min]`` pairs.
+
+    Exact: the same two extremes, the same subtraction (NaN propagates).
+    """
+    return np.asarray(np.max([p[0] for p in parts]) - np.min([p[1] for p in parts]))

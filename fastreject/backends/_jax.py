@@ -15,6 +15,19 @@ sums (a product with 0/1 weights, or ``jnp.cumsum`` for very many cuts) and
 the other products add in another order than NumPy (about 1e-15 relative;
 tests use 1e-12). Inputs with NaN or infinity for ``ransac_correlations`` are
 handed to the NumPy reference.
+
+Device memory: ``ptp``, ``median``, ``prefix_sums``, ``interp_apply`` and
+``ransac_correlations`` move and process their input in chunks when it would
+not fit the budget of :func:`~fastreject.backends._common.memory_budget`
+(``FASTREJECT_DEVICE_MEMORY``, else half the free memory that the device's
+``memory_stats()`` reports; no proactive limit on the CPU), and halve the chunk
+and retry when XLA reports ``RESOURCE_EXHAUSTED`` all the same (see
+:func:`~fastreject.backends._common.run_in_chunks`). Chunks compute
+independent outputs: ``ptp``, ``median`` and the running-sum path of
+``prefix_sums`` are bit-identical to one call; the matrix products
+(``interp_apply``, the product path of ``prefix_sums``) may differ in the last
+bits, as XLA picks kernels by matrix size. Each chunk length is a shape that
+XLA compiles once.
 """
 
 from __future__ import annotations
@@ -29,10 +42,15 @@ import numpy as np
 from ._base import Backend
 from ._common import (
     check_prefix_args,
+    combine_extremes,
     median_network,
+    memory_budget,
     prefix_weights,
     ransac_chunk,
     ransac_subsets,
+    reduction_split,
+    run_in_chunks,
+    take,
     use_product,
 )
 from ._numpy import NumpyBackend
@@ -74,6 +92,20 @@ def _median(x, axis, lo, hi):
 @partial(jax.jit, static_argnames=("axis", "lo", "hi"))
 def _median_jit(x, axis, lo, hi):
     return _median(x, axis, lo, hi)
+
+
+@partial(jax.jit, static_argnames=("axis",))
+def _ptp_jit(x, axis):
+    # XLA's CPU max/min reductions may drop NaN (seen with JAX 0.10 on large
+    # arrays); NumPy's propagate it
+    out = jnp.max(x, axis=axis) - jnp.min(x, axis=axis)
+    return jnp.where(jnp.isnan(x).any(axis=axis), jnp.nan, out)
+
+
+@jax.jit
+def _extremes_jit(x):
+    nan = jnp.isnan(x).any()
+    return jnp.stack([jnp.where(nan, jnp.nan, jnp.max(x)), jnp.where(nan, jnp.nan, jnp.min(x))])
 
 
 #: :func:`~fastreject.backends._common.use_product` ratio: XLA's cumulative
@@ -147,39 +179,130 @@ class JaxBackend(Backend):
     def to_numpy(self, x):
         return np.asarray(x)
 
+    # -- device memory -------------------------------------------------------
+    def _free_memory(self):
+        """Free memory of the device in bytes from ``memory_stats()``, else None."""
+        if self._device.platform == "cpu":
+            return None
+        stats = self._device.memory_stats()
+        if not stats or "bytes_limit" not in stats:
+            return None
+        return stats["bytes_limit"] - stats.get("bytes_in_use", 0)
+
+    def _chunked(self, kernel, func, n, item_elements, **kwargs):
+        """:func:`run_in_chunks` with this backend's budget and messages."""
+        return run_in_chunks(
+            func,
+            n,
+            item_elements * np.dtype(self.dtype).itemsize,
+            budget=memory_budget(self._free_memory),
+            label=f"{self.name}:{self.device} {kernel}",
+            **kwargs,
+        )
+
+    @staticmethod
+    def _host_or_device(x):
+        return x if isinstance(x, jax.Array) else np.asarray(x)
+
     # -- kernels ------------------------------------------------------------
     def ptp(self, x, axis=-1):
+        x = self._host_or_device(x)
         with self._scope():
-            t = self.asarray(x)
-            return self.to_numpy(jnp.max(t, axis=axis) - jnp.min(t, axis=axis))
+            if x.ndim == 0:
+                return self.to_numpy(_ptp_jit(self.asarray(x), None))
+            if axis is not None and not np.isscalar(axis):
+                axis = tuple(axis)  # a static (hashable) argument of _ptp_jit
+            split, out_axis = reduction_split(x.shape, axis)
+            n = x.shape[split]
+
+            def part(start, stop, size):
+                t = self.asarray(take(x, split, start, stop))
+                if out_axis is None:
+                    return self.to_numpy(_extremes_jit(t))
+                return self.to_numpy(_ptp_jit(t, axis))
+
+            # all axes reduced: max - min of the whole, from the chunks' extremes
+            combine = combine_extremes if out_axis is None else None
+            return self._chunked(
+                "ptp",
+                part,
+                n,
+                2 * (x.size // max(n, 1)),
+                unit="slices",
+                axis=out_axis or 0,
+                combine=combine,
+            )
 
     def median(self, x, axis=0):
+        x = self._host_or_device(x)
         with self._scope():
-            t = self.asarray(x)
-            if axis is None:
-                t, axis = t.reshape(-1), 0
-            axis = axis % t.ndim
-            n = t.shape[axis]
-            return self.to_numpy(_median_jit(t, axis, (n - 1) // 2, n // 2))
+            if axis is None or x.ndim < 2:
+                t = self.asarray(x)
+                if axis is None:
+                    t, axis = t.reshape(-1), 0
+                n = t.shape[axis]
+                return self.to_numpy(_median_jit(t, axis % t.ndim, (n - 1) // 2, n // 2))
+            axis = axis % x.ndim
+            n = x.shape[axis]
+            lo, hi = (n - 1) // 2, n // 2
+            if axis == 0:
+                # columns of the flattened trailing axes; each one sorted alone
+                flat = x.reshape(n, -1)
+
+                def part(start, stop, size):
+                    t = self.asarray(take(flat, 1, start, stop))
+                    return self.to_numpy(_median_jit(t, 0, lo, hi))
+
+                # input, sorted values and temporaries
+                out = self._chunked("median", part, flat.shape[1], 3 * n, unit="columns")
+                return out.reshape(tuple(x.shape[1:]))
+
+            def part(start, stop, size):
+                t = self.asarray(take(x, 0, start, stop))
+                return self.to_numpy(_median_jit(t, axis, lo, hi))
+
+            per_item = x.size // max(x.shape[0], 1)
+            return self._chunked("median", part, x.shape[0], 3 * per_item, unit="slices")
 
     def prefix_sums(self, data, order, cuts):
+        data = self._host_or_device(data)
         order = np.asarray(order, dtype=np.int64)
         cuts = np.asarray(cuts, dtype=np.int64)
+        n_rows = data.shape[0]
+        check_prefix_args(n_rows, order, cuts)
+        n_columns = data.size // max(n_rows, 1)
         with self._scope():
-            t = self.asarray(data)
-            check_prefix_args(t.shape[0], order, cuts)
-            if use_product(t.shape[0], int(cuts[-1]), len(cuts), _PRODUCT_RATIO):
-                # one product with 0/1 weights (no gather); contracting axis 0
-                # directly, as a reshape would copy the data
-                weights = self.asarray(prefix_weights(t.shape[0], order, cuts))
-                out = jax.lax.dot_general(
-                    weights, t, (((1,), (0,)), ((), ())), precision=_HIGHEST
-                )
+            if use_product(n_rows, int(cuts[-1]), len(cuts), _PRODUCT_RATIO):
+                # one product with 0/1 weights (no gather)
+                weights = self.asarray(prefix_weights(n_rows, order, cuts))
+
+                def kernel(t):
+                    # contracting axis 0 directly, as a reshape would copy
+                    return jax.lax.dot_general(
+                        weights, t, (((1,), (0,)), ((), ())), precision=_HIGHEST
+                    )
+
+                per_column = n_rows + 2 * len(cuts)
             else:
                 # many cuts: gather the rows in order, running sum, pick the cuts
-                out = jnp.cumsum(t[self.asarray(order[: cuts[-1]])], axis=0)
-                out = out[self.asarray(cuts - 1)]
-            return self.to_numpy(out)
+                rows = self.asarray(order[: cuts[-1]])
+                picks = self.asarray(cuts - 1)
+
+                def kernel(t):
+                    return jnp.cumsum(t[rows], axis=0)[picks]
+
+                per_column = n_rows + 2 * int(cuts[-1]) + len(cuts)
+
+            def part(start, stop, size):
+                if start == 0 and stop == n_columns:  # all of it, in its shape
+                    return self.to_numpy(kernel(self.asarray(data)))
+                # columns of the flattened trailing axes (a view for NumPy input)
+                return self.to_numpy(kernel(self.asarray(data.reshape(n_rows, -1)[:, start:stop])))
+
+            out = self._chunked(
+                "prefix_sums", part, n_columns, per_column, unit="columns", axis=1
+            )
+            return out.reshape((len(cuts),) + tuple(data.shape[1:]))
 
     def kept_means(self, data, train_idx, train_keys, bounds):
         # exact epoch-order means are a host computation (see Backend):
@@ -189,9 +312,19 @@ class JaxBackend(Backend):
         return NumpyBackend().kept_means(self.to_numpy(data), train_idx, train_keys, bounds)
 
     def interp_apply(self, matrix, data):
+        data = self._host_or_device(data)
         with self._scope():
-            out = jnp.matmul(self.asarray(matrix), self.asarray(data), precision=_HIGHEST)
-            return self.to_numpy(out)
+            matrix = self.asarray(matrix)
+            if data.ndim < 3:
+                return self.to_numpy(jnp.matmul(matrix, self.asarray(data), precision=_HIGHEST))
+
+            def part(start, stop, size):
+                t = self.asarray(take(data, 0, start, stop))
+                return self.to_numpy(jnp.matmul(matrix, t, precision=_HIGHEST))
+
+            # input and output epochs, and a copy of each for the batched product
+            per_epoch = 2 * (matrix.shape[0] + data.shape[1]) * data.shape[2]
+            return self._chunked("interp_apply", part, data.shape[0], per_epoch, unit="epochs")
 
     def ransac_correlations(self, data, mappings, n_resample):
         mappings = np.asarray(mappings, dtype=np.float64)
@@ -207,15 +340,22 @@ class JaxBackend(Backend):
             pairs, lo, hi = median_network(n_resample)
             pairs = tuple(map(tuple, pairs.tolist()))
             n_epochs, n_channels, n_times = x_all.shape
-            chunk = min(ransac_chunk(n_channels, n_times, n_resample), n_epochs)
-            n_chunks = -(-n_epochs // chunk)
-            if n_chunks * chunk > n_epochs:  # one compiled shape for all chunks
-                pad = jnp.zeros((n_chunks * chunk - n_epochs, n_channels, n_times), x_all.dtype)
-                x_all = jnp.concatenate([x_all, pad])
-            corr = [
-                self.to_numpy(
-                    _ransac_chunk(x_all[s : s + chunk], cols, weights, pairs, lo, hi)
-                )
-                for s in range(0, n_epochs, chunk)
-            ]
-            return np.concatenate(corr)[:n_epochs]
+
+            def part(start, stop, size):
+                x = x_all[start:stop]
+                if stop - start < size:  # one compiled shape for all chunks
+                    pad = jnp.zeros((size - (stop - start), n_channels, n_times), x.dtype)
+                    x = jnp.concatenate([x, pad])
+                out = _ransac_chunk(x, cols, weights, pairs, lo, hi)
+                return self.to_numpy(out)[: stop - start]
+
+            # the predictions and the gathered inputs per resample, and the rest
+            per_epoch = (2 * n_resample + 4) * n_channels * n_times
+            return self._chunked(
+                "ransac_correlations",
+                part,
+                n_epochs,
+                per_epoch,
+                unit="epochs",
+                max_chunk=ransac_chunk(n_channels, n_times, n_resample),
+            )

@@ -17,6 +17,17 @@ MPS, which has no float64) expect about 1e-6 relative and possibly different
 decisions near thresholds.
 Inputs with NaN or infinity for ``ransac_correlations`` are handed to the NumPy
 reference.
+
+Device memory: ``ptp``, ``median``, ``prefix_sums``, ``interp_apply`` and
+``ransac_correlations`` move and process their input in chunks when it would
+not fit the budget of :func:`~fastreject.backends._common.memory_budget`
+(``FASTREJECT_DEVICE_MEMORY``, else half the free CUDA memory; no proactive
+limit on the CPU), and halve the chunk and retry when torch runs out of memory
+all the same (see :func:`~fastreject.backends._common.run_in_chunks`). Chunks
+compute independent outputs: ``ptp``, ``median`` and the running-sum path of
+``prefix_sums`` are bit-identical to one call; the matrix products
+(``interp_apply``, the product path of ``prefix_sums``) may differ in the last
+bits, as BLAS picks kernels by matrix size.
 """
 
 from __future__ import annotations
@@ -27,10 +38,15 @@ import torch
 from ._base import Backend
 from ._common import (
     check_prefix_args,
+    combine_extremes,
     median_network,
+    memory_budget,
     prefix_weights,
     ransac_chunk,
     ransac_subsets,
+    reduction_split,
+    run_in_chunks,
+    take,
     use_product,
 )
 from ._numpy import NumpyBackend
@@ -80,37 +96,115 @@ class TorchBackend(Backend):
             return x.detach().cpu().numpy()
         return np.asarray(x)
 
+    # -- device memory -------------------------------------------------------
+    def _free_memory(self):
+        """Free CUDA memory in bytes (with torch's cached blocks), else None."""
+        device = torch.device(self.device)
+        if device.type != "cuda":
+            return None
+        free, _ = torch.cuda.mem_get_info(device)
+        return free + torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+
+    def _release(self):
+        if torch.device(self.device).type == "cuda":
+            torch.cuda.empty_cache()
+
+    def _chunked(self, kernel, func, n, item_elements, **kwargs):
+        """:func:`run_in_chunks` with this backend's budget and messages."""
+        return run_in_chunks(
+            func,
+            n,
+            item_elements * np.dtype(self.dtype).itemsize,
+            budget=memory_budget(self._free_memory),
+            label=f"{self.name}:{self.device} {kernel}",
+            on_oom=self._release,
+            **kwargs,
+        )
+
+    @staticmethod
+    def _host_or_tensor(x):
+        return x if isinstance(x, torch.Tensor) else np.asarray(x)
+
     # -- kernels ------------------------------------------------------------
     def ptp(self, x, axis=-1):
-        t = self.asarray(x)
-        if axis is None:
+        x = self._host_or_tensor(x)
+        if x.ndim == 0:
+            t = self.asarray(x)
             return self.to_numpy(t.max() - t.min())
-        return self.to_numpy(torch.amax(t, dim=axis) - torch.amin(t, dim=axis))
+        split, out_axis = reduction_split(x.shape, axis)
+        n = x.shape[split]
+        per_item = x.numel() if isinstance(x, torch.Tensor) else x.size
+        per_item = per_item // max(n, 1)
+
+        def part(start, stop, size):
+            t = self.asarray(take(x, split, start, stop))
+            if out_axis is None:
+                return np.stack([self.to_numpy(t.max()), self.to_numpy(t.min())])
+            return self.to_numpy(torch.amax(t, dim=axis) - torch.amin(t, dim=axis))
+
+        # all axes reduced: max - min of the whole, from the chunks' extremes
+        combine = combine_extremes if out_axis is None else None
+        return self._chunked(
+            "ptp", part, n, 2 * per_item, unit="slices", axis=out_axis or 0, combine=combine
+        )
 
     def median(self, x, axis=0):
-        t = self.asarray(x)
-        if axis is None:
-            t, axis = t.reshape(-1), 0
-        return self.to_numpy(_median(t, axis))
+        x = self._host_or_tensor(x)
+        if axis is None or x.ndim < 2:
+            t = self.asarray(x)
+            if axis is None:
+                t, axis = t.reshape(-1), 0
+            return self.to_numpy(_median(t, axis))
+        axis = axis % x.ndim
+        n = x.shape[axis]
+        if axis == 0:
+            # columns of the flattened trailing axes; each one sorted alone
+            flat = x.reshape(n, -1)
+
+            def part(start, stop, size):
+                return self.to_numpy(_median(self.asarray(take(flat, 1, start, stop)), 0))
+
+            # input, sorted values and their int64 indices
+            out = self._chunked("median", part, flat.shape[1], 3 * n, unit="columns")
+            return out.reshape(tuple(x.shape[1:]))
+
+        def part(start, stop, size):
+            return self.to_numpy(_median(self.asarray(take(x, 0, start, stop)), axis))
+
+        per_item = int(np.prod(x.shape[1:]))
+        return self._chunked("median", part, x.shape[0], 3 * per_item, unit="slices")
 
     def prefix_sums(self, data, order, cuts):
-        t = self.asarray(data)
+        data = self._host_or_tensor(data)
         order, cuts = (
             np.asarray(a.cpu().numpy() if isinstance(a, torch.Tensor) else a, dtype=np.int64)
             for a in (order, cuts)
         )
-        check_prefix_args(t.shape[0], order, cuts)
-        flat = t.reshape(t.shape[0], -1)
-        if use_product(t.shape[0], int(cuts[-1]), len(cuts), _PRODUCT_RATIO):
+        n_rows = data.shape[0]
+        check_prefix_args(n_rows, order, cuts)
+        flat = data.reshape(n_rows, -1)
+        if use_product(n_rows, int(cuts[-1]), len(cuts), _PRODUCT_RATIO):
             # few cuts: one product with 0/1 weights (no gather, BLAS speed)
-            weights = self.asarray(prefix_weights(t.shape[0], order, cuts))
-            out = torch.matmul(weights, flat)
+            weights = self.asarray(prefix_weights(n_rows, order, cuts))
+
+            def part(start, stop, size):
+                t = self.asarray(take(flat, 1, start, stop))
+                return self.to_numpy(torch.matmul(weights, t))
+
+            per_column = n_rows + 2 * len(cuts)
         else:
             # many cuts: gather the rows in order, running sum, pick the cuts
-            rows = self.asarray(order[: cuts[-1]] % t.shape[0])
-            out = torch.cumsum(flat.index_select(0, rows), dim=0)
-            out = out.index_select(0, self.asarray(cuts - 1))
-        return self.to_numpy(out.reshape((len(cuts),) + tuple(t.shape[1:])))
+            rows = self.asarray(order[: cuts[-1]] % n_rows)
+            picks = self.asarray(cuts - 1)
+
+            def part(start, stop, size):
+                t = self.asarray(take(flat, 1, start, stop))
+                out = torch.cumsum(t.index_select(0, rows), dim=0)
+                return self.to_numpy(out.index_select(0, picks))
+
+            per_column = n_rows + 2 * int(cuts[-1]) + len(cuts)
+        out = self._chunked("prefix_sums", part, flat.shape[1], per_column, unit="columns", axis=1)
+        return out.reshape((len(cuts),) + tuple(data.shape[1:]))
 
     def kept_means(self, data, train_idx, train_keys, bounds):
         # exact epoch-order means are a host computation (see Backend):
@@ -120,7 +214,17 @@ class TorchBackend(Backend):
         return NumpyBackend().kept_means(self.to_numpy(data), train_idx, train_keys, bounds)
 
     def interp_apply(self, matrix, data):
-        return self.to_numpy(torch.matmul(self.asarray(matrix), self.asarray(data)))
+        matrix = self.asarray(matrix)
+        data = self._host_or_tensor(data)
+        if data.ndim < 3:
+            return self.to_numpy(torch.matmul(matrix, self.asarray(data)))
+
+        def part(start, stop, size):
+            return self.to_numpy(torch.matmul(matrix, self.asarray(take(data, 0, start, stop))))
+
+        # input and output epochs, and a copy of each for the batched product
+        per_epoch = 2 * (matrix.shape[0] + data.shape[1]) * data.shape[2]
+        return self._chunked("interp_apply", part, data.shape[0], per_epoch, unit="epochs")
 
     def ransac_correlations(self, data, mappings, n_resample):
         data_np = np.asarray(data) if not isinstance(data, torch.Tensor) else None
@@ -134,11 +238,10 @@ class TorchBackend(Backend):
         cols = self.asarray(cols)
         weights = self.asarray(weights)
         n_epochs, n_channels, n_times = x_all.shape
-        chunk = ransac_chunk(n_channels, n_times, n_resample)
         network = median_network(n_resample) if x_all.device.type == "cpu" else None
-        corr = []
-        for start in range(0, n_epochs, chunk):
-            x = x_all[start : start + chunk]
+
+        def part(start, stop, size):
+            x = x_all[start:stop]
             n = x.shape[0]
             # x_t[k, (e, t)] = x[e, k, t]; pred[r, c, (e, t)]
             x_t = x.permute(1, 0, 2).reshape(n_channels, n * n_times)
@@ -147,8 +250,18 @@ class TorchBackend(Backend):
             med = med.reshape(n_channels, n, n_times).permute(1, 0, 2)
             num = torch.sum(x * med, dim=-1)
             den = torch.sqrt(torch.sum(x**2, dim=-1)) * torch.sqrt(torch.sum(med**2, dim=-1))
-            corr.append(num / den)
-        return self.to_numpy(torch.cat(corr))
+            return self.to_numpy(num / den)
+
+        # the predictions and the gathered inputs per resample, and the rest
+        per_epoch = (2 * n_resample + 4) * n_channels * n_times
+        return self._chunked(
+            "ransac_correlations",
+            part,
+            n_epochs,
+            per_epoch,
+            unit="epochs",
+            max_chunk=ransac_chunk(n_channels, n_times, n_resample),
+        )
 
 
 def _median_resamples(pred, network):
