@@ -41,6 +41,33 @@ class Backend:
     device = "cpu"
     dtype = "float64"
 
+    # -- device memory (used by the device backends' kernels) --------------
+    def _free_memory(self):
+        """Free device memory in bytes, or None when unknown (host memory)."""
+        return None
+
+    def _release(self):
+        """Release cached device memory before a retry (no-op by default)."""
+
+    def _chunked(self, kernel, func, n, item_elements, **kwargs):
+        """:func:`~fastreject.backends._common.run_in_chunks` with this
+        backend's memory budget, retry hook and messages.
+
+        ``item_elements`` is the number of elements of the backend's dtype
+        one item needs on the device.
+        """
+        from ._common import memory_budget, run_in_chunks
+
+        return run_in_chunks(
+            func,
+            n,
+            item_elements * np.dtype(self.dtype).itemsize,
+            budget=memory_budget(self._free_memory),
+            label=f"{self.name}:{self.device} {kernel}",
+            on_oom=self._release,
+            **kwargs,
+        )
+
     def __repr__(self):
         return f"<fastreject backend {self.name!r} device={self.device!r} dtype={self.dtype!r}>"
 

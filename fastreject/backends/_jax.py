@@ -44,12 +44,10 @@ from ._common import (
     check_prefix_args,
     combine_extremes,
     median_network,
-    memory_budget,
     prefix_weights,
     ransac_chunk,
     ransac_subsets,
     reduction_split,
-    run_in_chunks,
     take,
     use_product,
 )
@@ -188,17 +186,6 @@ class JaxBackend(Backend):
         if not stats or "bytes_limit" not in stats:
             return None
         return stats["bytes_limit"] - stats.get("bytes_in_use", 0)
-
-    def _chunked(self, kernel, func, n, item_elements, **kwargs):
-        """:func:`run_in_chunks` with this backend's budget and messages."""
-        return run_in_chunks(
-            func,
-            n,
-            item_elements * np.dtype(self.dtype).itemsize,
-            budget=memory_budget(self._free_memory),
-            label=f"{self.name}:{self.device} {kernel}",
-            **kwargs,
-        )
 
     @staticmethod
     def _host_or_device(x):

@@ -40,12 +40,10 @@ from ._common import (
     check_prefix_args,
     combine_extremes,
     median_network,
-    memory_budget,
     prefix_weights,
     ransac_chunk,
     ransac_subsets,
     reduction_split,
-    run_in_chunks,
     take,
     use_product,
 )
@@ -108,18 +106,6 @@ class TorchBackend(Backend):
     def _release(self):
         if torch.device(self.device).type == "cuda":
             torch.cuda.empty_cache()
-
-    def _chunked(self, kernel, func, n, item_elements, **kwargs):
-        """:func:`run_in_chunks` with this backend's budget and messages."""
-        return run_in_chunks(
-            func,
-            n,
-            item_elements * np.dtype(self.dtype).itemsize,
-            budget=memory_budget(self._free_memory),
-            label=f"{self.name}:{self.device} {kernel}",
-            on_oom=self._release,
-            **kwargs,
-        )
 
     @staticmethod
     def _host_or_tensor(x):
