@@ -158,6 +158,21 @@ _RANSAC_BLOCK = 96
 
 
 @njit(cache=True, inline="always")
+def _run_network(rows, pairs, width):  # pragma: no cover - compiled
+    """Apply the comparators ``pairs`` to the first ``width`` columns of
+    ``rows``: after each, row ``i`` holds the smaller value (branch-free,
+    vectorised along the columns)."""
+    for q in range(pairs.shape[0]):
+        row_i = rows[pairs[q, 0]]
+        row_j = rows[pairs[q, 1]]
+        for t in range(width):
+            a = row_i[t]
+            v = row_j[t]
+            row_i[t] = min(a, v)
+            row_j[t] = max(a, v)
+
+
+@njit(cache=True, inline="always")
 def _sparse_block(row, x, cols, w, k, t0):  # pragma: no cover - compiled
     """``row = sum_kk w[kk] * x[cols[kk], t0:t0 + len(row)]``, left to right.
 
@@ -200,7 +215,6 @@ def _sparse_block(row, x, cols, w, k, t0):  # pragma: no cover - compiled
 def _ransac_corr(data, cols, counts, weights, pairs, lo, hi):  # pragma: no cover
     n_epochs, n_channels, n_times = data.shape
     n_resample = counts.shape[0]
-    n_pairs = pairs.shape[0]
     block = _RANSAC_BLOCK
     n_blocks = (n_times + block - 1) // block
     corr = np.empty((n_epochs, n_channels))
@@ -221,14 +235,7 @@ def _ransac_corr(data, cols, counts, weights, pairs, lo, hi):  # pragma: no cove
                     _sparse_block(pred[r], x, cols[r], weights[r, c], counts[r], t0)
                 # exact median over resamples: a selection network run on
                 # the whole block at once (branch-free, vectorised)
-                for q in range(n_pairs):
-                    row_i = pred[pairs[q, 0]]
-                    row_j = pred[pairs[q, 1]]
-                    for t in range(block):
-                        a = row_i[t]
-                        v = row_j[t]
-                        row_i[t] = min(a, v)
-                        row_j[t] = max(a, v)
+                _run_network(pred, pairs, block)
                 med_lo = pred[lo]
                 med_hi = pred[hi]
                 for t in range(min(block, n_times - t0)):
@@ -268,14 +275,7 @@ def _median_rows(x, pairs, lo, hi, block):  # pragma: no cover - compiled
                 dst[c] = v
                 if v != v:
                     nan_seen[b] = True
-        for q in range(pairs.shape[0]):
-            ri = buf[pairs[q, 0]]
-            rj = buf[pairs[q, 1]]
-            for c in range(w):
-                a = ri[c]
-                v = rj[c]
-                ri[c] = min(a, v)
-                rj[c] = max(a, v)
+        _run_network(buf, pairs, w)
         for c in range(w):
             out[c0 + c] = buf[lo, c] if lo == hi else (buf[lo, c] + buf[hi, c]) / 2
     return out, not nan_seen.any()
