@@ -92,6 +92,35 @@ def handle_picks(info, picks):
         ) from None
 
 
+def picked_data(epochs, picks):
+    """The data of ``picks``, read-only, copied only when it must be.
+
+    MNE's ``get_data(picks)`` copies twice (the selection, then the copy);
+    this copies once, and not at all when ``picks`` are every channel in
+    order: a read-only view of the epochs' data is returned then, so the
+    user's data cannot be written through it.
+
+    Parameters
+    ----------
+    epochs : mne.Epochs
+        Preloaded epochs.
+    picks : array of int
+        Channel indices.
+
+    Returns
+    -------
+    data : ndarray, shape (n_epochs, len(picks), n_times)
+    """
+    data = epochs.get_data(copy=False)
+    picks = np.asarray(picks, dtype=int)
+    if np.array_equal(picks, np.arange(data.shape[1])):
+        view = data.view()
+    else:
+        view = data[:, picks]
+    view.flags.writeable = False
+    return view
+
+
 def has_valid_locs(info, picks):
     """Whether every picked channel has a finite, non-zero 3D position."""
     locs = np.array([info["chs"][p]["loc"][:3] for p in picks], float)

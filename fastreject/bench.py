@@ -348,6 +348,7 @@ def run(
     oracle_repeat=1,
     memory=True,
     epochs=None,
+    oracle_memory=False,
 ):
     """Time each workload for fastreject (and autoreject when installed).
 
@@ -372,6 +373,8 @@ def run(
         other calls run ``repeat`` times.
     memory : bool
         Whether to also trace fastreject's peak memory (one more run).
+    oracle_memory : bool
+        Whether to trace autoreject's peak memory too (one more, slower run).
     epochs : mne.Epochs | None
         Use these epochs instead of loading ``data``.
 
@@ -384,10 +387,11 @@ def run(
 
     with mne.utils.use_log_level("error"):
         return _run(data, backend, repeat, oracle, n_jobs, scale, workloads,
-                    oracle_repeat, memory, epochs)  # fmt: skip
+                    oracle_repeat, memory, epochs, oracle_memory)  # fmt: skip
 
 
-def _run(data, backend, repeat, oracle, n_jobs, scale, workloads, oracle_repeat, memory, epochs):
+def _run(data, backend, repeat, oracle, n_jobs, scale, workloads, oracle_repeat, memory, epochs,
+         oracle_memory):  # fmt: skip
     import fastreject
 
     if epochs is None:
@@ -419,6 +423,8 @@ def _run(data, backend, repeat, oracle, n_jobs, scale, workloads, oracle_repeat,
         row["fastreject_s"], fr_out = _best_time(lambda: wl.call(name, "fr"), repeat)
         if memory:
             row["fastreject_peak_bytes"] = _peak_memory(lambda: wl.call(name, "fr"))
+        if oracle_mod is not None and oracle_memory:
+            row["autoreject_peak_bytes"] = _peak_memory(lambda: wl.call(name, "ar"))
         if oracle_mod is not None:
             row["ratio"] = row["autoreject_s"] / row["fastreject_s"]
             row["identical"] = same_result(name, fr_out, ar_out)
@@ -431,7 +437,8 @@ def format_table(results):
     lines = [
         f"data: {results['data']} {tuple(results['shape'])}, backend {results['backend']}, "
         f"n_jobs={results['n_jobs']}",
-        f"{'workload':<26}{'autoreject':>12}{'fastreject':>12}{'ratio':>9}{'peak MB':>10}  identical",
+        f"{'workload':<26}{'autoreject':>12}{'fastreject':>12}{'ratio':>9}{'peak MB':>10}"
+        f"{'AR peak MB':>12}  identical",
     ]
     for name, row in results["workloads"].items():
         ar_s = f"{row['autoreject_s']:.3f}s" if "autoreject_s" in row else "-"
@@ -441,9 +448,14 @@ def format_table(results):
             if "fastreject_peak_bytes" in row
             else f"{'-':>10}"
         )
+        ar_peak = (
+            f"{row['autoreject_peak_bytes'] / 2**20:>12.1f}"
+            if "autoreject_peak_bytes" in row
+            else f"{'-':>12}"
+        )
         lines.append(
             f"{name:<26}{ar_s:>12}{row['fastreject_s']:>11.3f}s{ratio:>9}"
-            f"{peak}  {row.get('identical', '-')}"
+            f"{peak}{ar_peak}  {row.get('identical', '-')}"
         )
     return "\n".join(lines)
 
@@ -465,6 +477,8 @@ def build_parser(parser=None):
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=None)
     parser.add_argument("--no-oracle", action="store_true", help="do not run autoreject")
     parser.add_argument("--no-memory", action="store_true", help="do not trace peak memory")
+    parser.add_argument("--oracle-memory", action="store_true",
+                        help="also trace autoreject's peak memory (slow)")
     parser.add_argument("--json", help="write the results to this JSON file")
     return parser
 
@@ -474,7 +488,7 @@ def run_from_args(args):
     results = run(
         args.data, args.backend, args.repeat, not args.no_oracle, args.n_jobs,
         scale=args.scale, workloads=args.workloads, oracle_repeat=args.oracle_repeat,
-        memory=not args.no_memory,
+        memory=not args.no_memory, oracle_memory=args.oracle_memory,
     )
     print(format_table(results))
     if args.json:

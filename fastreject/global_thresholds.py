@@ -22,7 +22,7 @@ from ._bayesopt import bayes_opt
 from ._folds import padded_folds
 from ._parallel import blas_single_thread
 from ._logging import log_level, logger
-from ._validation import check_dtype, check_epochs_type, check_n_epochs
+from ._validation import check_dtype, check_epochs_type, check_n_epochs, picked_data
 
 _DEFAULT_CH_TYPES = ("mag", "grad", "eeg", "eog", "hbo", "hbr", "ecog", "seeg")
 
@@ -139,7 +139,7 @@ def get_rejection_threshold(
             if ch_type not in epochs:
                 continue
             picks = _type_picks(epochs.info, ch_type)
-            X = epochs.get_data(picks)
+            X = picked_data(epochs, picks)
             if not np.isfinite(X).all():
                 raise ValueError(
                     f"The {ch_type} data contain NaN or infinite values; repair "
@@ -271,7 +271,7 @@ def validation_curve(
     check_epochs_type(epochs)
     if param_name != "thresh":
         raise ValueError(f"Only param_name='thresh' is supported; got {param_name!r}.")
-    X = epochs.get_data(handle_picks(epochs.info, None))
+    X = picked_data(epochs, handle_picks(epochs.info, None))
     if param_range is None:
         ptps = np.ptp(X, axis=2)
         param_range = np.linspace(ptps.min(), ptps.max(), 15)

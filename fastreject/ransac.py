@@ -38,6 +38,7 @@ from ._validation import (
     handle_picks,
     has_valid_locs,
     picked_ch_types,
+    picked_data,
 )
 
 #: channel types RANSAC can interpolate, and the family each one belongs to
@@ -204,7 +205,7 @@ class Ransac(BaseEstimator):
             else:
                 mappings = _meg_mappings(info, subset_idx, self.n_jobs)
 
-            data = epochs.get_data(picks)
+            data = picked_data(epochs, picks)
             _check_finite(data, ch_names)
             logger.info(
                 f"Computing RANSAC correlations of {len(ch_names)} channels "

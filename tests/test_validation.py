@@ -551,3 +551,29 @@ def test_missing_files(tmp_path):
         fastreject.read_auto_reject(tmp_path / "nope.h5")
     with pytest.raises(FileNotFoundError, match="No reject log found"):
         fastreject.read_reject_log(tmp_path / "nope.npz")
+
+
+def test_picked_data_is_read_only_and_copies_only_when_needed():
+    """All channels in order: a read-only view; a subset: one read-only copy."""
+    from fastreject._validation import picked_data
+
+    epochs = eeg_epochs()
+    data = epochs.get_data(copy=False)
+    everything = picked_data(epochs, np.arange(len(epochs.ch_names)))
+    assert np.shares_memory(everything, data) and not everything.flags.writeable
+    subset = picked_data(epochs, [3, 1])
+    assert not np.shares_memory(subset, data) and not subset.flags.writeable
+    np.testing.assert_array_equal(subset, data[:, [3, 1]])
+    with pytest.raises(ValueError, match="read-only"):
+        everything[0, 0, 0] = 1.0
+
+
+def test_torch_never_shares_a_read_only_array():
+    torch = pytest.importorskip("torch")
+    from fastreject.backends import get_backend
+
+    x = np.arange(12.0).reshape(3, 4)
+    x.flags.writeable = False
+    t = get_backend("torch").asarray(x)
+    t[0, 0] = -1.0
+    assert x[0, 0] == 0.0 and isinstance(t, torch.Tensor)

@@ -84,7 +84,12 @@ class TorchBackend(Backend):
             if x.dtype.kind in "fc":
                 # cast on the host: MPS cannot hold float64 even briefly
                 x = x.astype(self.dtype, copy=False)
-            t = torch.as_tensor(np.ascontiguousarray(x), device=self.device)
+            x = np.ascontiguousarray(x)
+            if not x.flags.writeable:
+                # torch tensors cannot be read-only: never share memory with
+                # a protected (e.g. the user's) array
+                x = x.copy()
+            t = torch.as_tensor(x, device=self.device)
         if t.is_floating_point():
             t = t.to(self._dtype)
         return t
