@@ -224,7 +224,7 @@ class Interpolator:
             )
         return data
 
-    def leave_one_out(self, data):
+    def leave_one_out(self, data, out=None):
         """Each pick interpolated from the other picks of its kind.
 
         This is autoreject's data augmentation for threshold learning. It is
@@ -239,6 +239,9 @@ class Interpolator:
         ----------
         data : array, shape (n_epochs, n_channels, n_times)
             All channels of the epochs (not modified).
+        out : array, shape (n_epochs, n_channels, n_times) | None
+            Where to write the result (e.g. the second half of the augmented
+            epochs, sparing a copy); None allocates it.
 
         Returns
         -------
@@ -246,7 +249,10 @@ class Interpolator:
             A copy of ``data`` whose picked channels are replaced by their
             leave-one-out interpolation.
         """
-        out = data.copy()
+        if out is None:
+            out = data.copy()
+        else:
+            out[...] = data
         eeg_pos = get_channel_positions(self.info, self.eeg_picks)
         for kind, kind_picks in (("eeg", self.eeg_picks), ("meg", self.meg_picks)):
             n = len(kind_picks)

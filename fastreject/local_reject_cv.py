@@ -40,6 +40,7 @@ from ._validation import (
     check_n_epochs,
     get_picks_by_type,
     handle_picks,
+    picked_data,
     warnings_given,
 )
 from .local_reject import LocalAutoReject, all_peaks, interp_sets, interpolation_labels
@@ -135,7 +136,8 @@ def _run_local_reject_cv(
     all_data = epochs.get_data(copy=False)
     peaks = all_peaks(epochs)
     labels, counts = local_reject._vote_bad_epochs(epochs, picks, peaks)
-    X = all_data[:, picks]
+    X = picked_data(epochs, picks)
+    all_picked = X.shape[1] == all_data.shape[1]  # every channel, in order
     splits = list(cv.split(X))
     medians = [be.median(X[test], axis=0) for _, test in splits]
     del X
@@ -147,7 +149,7 @@ def _run_local_reject_cv(
         labels = interpolation_labels(labels, peaks, picks, n_interp)
         data = all_data.copy()
         interpolator.repair(data, interp_sets(labels))
-        X_interp = data[:, picks]
+        X_interp = data if all_picked else data[:, picks]
         del data
         thresholds = np.asarray(consensus) * n_channels
         # an epoch is good for a consensus when its bad-sensor count is

@@ -191,7 +191,11 @@ def _thresholds_one_type(
             epochs.info, picks, dots=dots, dots_mode="fast", backend=backend
         )
         logger.info("Creating augmented epochs")
-        data = np.concatenate((data, interp.leave_one_out(data)), axis=0)
+        # the epochs, then their leave-one-out versions, in one array
+        augmented = np.empty((2 * n_epochs,) + data.shape[1:], dtype=data.dtype)
+        augmented[:n_epochs] = data
+        interp.leave_one_out(data, out=augmented[n_epochs:])
+        data = augmented
         y = np.r_[np.zeros(n_epochs), np.ones(n_epochs)]
     cv = StratifiedShuffleSplit(n_splits=10, test_size=0.2, random_state=random_state)
     # Draw every random quantity first, sequentially in channel order, so that
