@@ -174,12 +174,14 @@ class Workloads:
         return self.epochs if lib == "fr" else self._oracle_epochs
 
     def compute_thresholds(self, lib):
+        """``compute_thresholds`` (Bayesian search, random_state=42)."""
         mod = self._lib(lib)
         return mod.compute_thresholds(
             self._epochs(lib), **self._kw(), **self._backend_kw(lib)
         )
 
     def local_reject_cv(self, lib):
+        """``AutoReject.fit`` with the thresholds fixed: the consensus/n_interpolate CV."""
         from unittest import mock
 
         mod = self._lib(lib)
@@ -193,15 +195,18 @@ class Workloads:
             return est.fit(self._epochs(lib))
 
     def fit(self, lib):
+        """``AutoReject.fit`` with the default grids (the first fit is kept as the model)."""
         mod = self._lib(lib)
         model = mod.AutoReject(**self._kw(), **self._backend_kw(lib)).fit(self._epochs(lib))
         self._models.setdefault(lib, model)
         return model
 
     def reject_log(self, lib):
+        """``get_reject_log`` of the fitted model (the vote)."""
         return self.model(lib).get_reject_log(self._epochs(lib))
 
     def transform(self, lib):
+        """``transform(..., return_log=True)`` with the fitted model."""
         return self.model(lib).transform(self._epochs(lib), return_log=True)
 
     def ransac_picks(self):
@@ -220,11 +225,13 @@ class Workloads:
         return max(sorted(set(types)), key=types.count)
 
     def ransac(self, lib):
+        """``Ransac.fit`` with the default parameters (see :meth:`ransac_picks`)."""
         mod = self._lib(lib)
         kw = dict(verbose=False, n_jobs=self.n_jobs, **self._backend_kw(lib))
         return mod.Ransac(picks=self.ransac_picks(), **kw).fit(self._epochs(lib))
 
     def global_thresholds(self, lib):
+        """``get_rejection_threshold`` (random_state=42)."""
         mod = self._lib(lib)
         return mod.get_rejection_threshold(
             self._epochs(lib), random_state=42, verbose=False, **self._backend_kw(lib)
