@@ -68,6 +68,25 @@ class Backend:
             **kwargs,
         )
 
+    def _chunked_ransac(self, part, n_epochs, n_channels, n_times, n_resample):
+        """:meth:`_chunked` for ``ransac_correlations``, split by epochs.
+
+        An epoch needs its predictions and gathered inputs per resample plus
+        a few arrays of its size; chunks also stay within
+        :func:`~fastreject.backends._common.ransac_chunk`.
+        """
+        from ._common import ransac_chunk
+
+        per_epoch = (2 * n_resample + 4) * n_channels * n_times
+        return self._chunked(
+            "ransac_correlations",
+            part,
+            n_epochs,
+            per_epoch,
+            unit="epochs",
+            max_chunk=ransac_chunk(n_channels, n_times, n_resample),
+        )
+
     def __repr__(self):
         return f"<fastreject backend {self.name!r} device={self.device!r} dtype={self.dtype!r}>"
 

@@ -45,7 +45,6 @@ from ._common import (
     combine_extremes,
     median_network,
     prefix_weights,
-    ransac_chunk,
     ransac_subsets,
     reduction_split,
     take,
@@ -336,13 +335,4 @@ class JaxBackend(Backend):
                 out = _ransac_chunk(x, cols, weights, pairs, lo, hi)
                 return self.to_numpy(out)[: stop - start]
 
-            # the predictions and the gathered inputs per resample, and the rest
-            per_epoch = (2 * n_resample + 4) * n_channels * n_times
-            return self._chunked(
-                "ransac_correlations",
-                part,
-                n_epochs,
-                per_epoch,
-                unit="epochs",
-                max_chunk=ransac_chunk(n_channels, n_times, n_resample),
-            )
+            return self._chunked_ransac(part, n_epochs, n_channels, n_times, n_resample)

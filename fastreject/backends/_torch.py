@@ -41,7 +41,6 @@ from ._common import (
     combine_extremes,
     median_network,
     prefix_weights,
-    ransac_chunk,
     ransac_subsets,
     reduction_split,
     take,
@@ -243,16 +242,7 @@ class TorchBackend(Backend):
             den = torch.sqrt(torch.sum(x**2, dim=-1)) * torch.sqrt(torch.sum(med**2, dim=-1))
             return self.to_numpy(num / den)
 
-        # the predictions and the gathered inputs per resample, and the rest
-        per_epoch = (2 * n_resample + 4) * n_channels * n_times
-        return self._chunked(
-            "ransac_correlations",
-            part,
-            n_epochs,
-            per_epoch,
-            unit="epochs",
-            max_chunk=ransac_chunk(n_channels, n_times, n_resample),
-        )
+        return self._chunked_ransac(part, n_epochs, n_channels, n_times, n_resample)
 
 
 def _median_resamples(pred, network):
