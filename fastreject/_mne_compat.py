@@ -181,19 +181,6 @@ class MegMapping:
         return np.dot(fmd["surface_dots"], w[:, None] * (inv * w[None, :]))
 
 
-def meg_mapping_matrix(info, pick_from, pick_to, dots, mode="fast", templates=None):
-    """MEG field-mapping matrix from channels ``pick_from`` to ``pick_to``.
-
-    One-off form of :class:`MegMapping` (``templates`` is unused and kept for
-    compatibility).
-
-    Returns
-    -------
-    mapping : array, shape (len(pick_to), len(pick_from))
-    """
-    return MegMapping(info, dots, mode=mode).matrix(pick_from, pick_to)
-
-
 def get_channel_positions(info, picks):
     """3D sensor positions (first three ``loc`` entries) of ``picks``."""
     return np.array([info["chs"][p]["loc"][:3] for p in picks], float)

@@ -32,7 +32,6 @@ from ._mne_compat import (
     compute_meg_dots,
     get_channel_positions,
     make_interpolation_matrix,
-    read_coil_defs,
 )
 
 
@@ -119,7 +118,6 @@ class Interpolator:
         self._dots = dots
         self._dots_mode = dots_mode
         self._meg_info = None
-        self._templates = None
         self._eeg_spline = None
         self._cache = {}
         self.backend = get_backend(backend)
@@ -149,11 +147,8 @@ class Interpolator:
 
         if self._meg_info is None:
             self._meg_info = mne.pick_info(self.info, self.meg_picks, copy=True)
-            self._templates = read_coil_defs()
             if self._dots is None:
-                self._dots = compute_meg_dots(
-                    self._meg_info, mode=self._dots_mode, templates=self._templates
-                )
+                self._dots = compute_meg_dots(self._meg_info, mode=self._dots_mode)
                 self._dots_index = np.arange(len(self.meg_picks))
             else:
                 # ``dots`` cover every MEG channel of the recording; map the

@@ -30,7 +30,6 @@ from ._mne_compat import (
     compute_meg_dots,
     get_channel_positions,
     make_interpolation_matrix,
-    read_coil_defs,
 )
 from ._validation import (
     check_epochs,
@@ -437,7 +436,7 @@ def _meg_mappings(info, subset_idx, n_jobs=1):
     computed once for all channels and sliced per subset (autoreject
     recomputes them per subset; the slices are the same numbers).
     """
-    dots = compute_meg_dots(info, mode="fast", templates=read_coil_defs())
+    dots = compute_meg_dots(info, mode="fast")
     mapping = MegMapping(info, dots, mode="fast")
     pick_to = np.arange(len(info["ch_names"]))
 
