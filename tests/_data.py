@@ -71,3 +71,31 @@ def needs_shared():
     import pytest
 
     return pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is absent")
+
+
+def gpu_backends():
+    """GPU devices of the installed backends (none on a CPU-only machine)."""
+    from fastreject.backends import available_backends
+
+    found = []
+    if "torch" in available_backends():
+        import torch
+
+        if torch.cuda.is_available():
+            found.append("torch:cuda")
+    if "jax" in available_backends():
+        import jax
+
+        try:
+            jax.devices("gpu")
+            found.append("jax:gpu")
+        except RuntimeError:
+            pass
+    return found
+
+
+def backend_names():
+    """Every installed backend (on its CPU device), then each GPU device found."""
+    from fastreject.backends import available_backends
+
+    return list(available_backends()) + gpu_backends()

@@ -23,6 +23,8 @@ from fastreject.backends._common import (
     run_in_chunks,
 )
 
+from _data import gpu_backends
+
 ENV = MEMORY_ENV
 #: chunked matrix products may differ from one product in the last bits (BLAS
 #: and XLA pick kernels by matrix size); everything else is bit-identical
@@ -33,10 +35,10 @@ OOM_MESSAGES = {
 }
 
 
-@pytest.fixture(params=["torch", "jax"])
+@pytest.fixture(params=["torch", "jax", *gpu_backends()])
 def backend(request):
-    """The installed device backends (on their CPU device)."""
-    pytest.importorskip(request.param)
+    """The installed device backends (on their CPU device, then any GPU)."""
+    pytest.importorskip(request.param.split(":")[0])
     return get_backend(request.param)
 
 
@@ -120,8 +122,21 @@ def test_bad_budget_fails_clearly(backend, monkeypatch):
 
 
 def test_cpu_devices_have_no_proactive_limit(backend):
+    if backend.device != "cpu":
+        pytest.skip("a GPU device: see test_gpu_budget_is_a_fraction_of_free_memory")
     assert backend._free_memory() is None
     assert memory_budget(backend._free_memory) is None
+
+
+def test_gpu_budget_is_a_fraction_of_free_memory(backend):
+    if backend.device == "cpu":
+        pytest.skip("CPU devices have no proactive limit")
+    free = backend._free_memory()
+    assert isinstance(free, int) and 0 < free < 2**50
+    budget = memory_budget(backend._free_memory)
+    # free memory moves a little between the two queries
+    assert 0.9 * _common.DEVICE_MEMORY_FRACTION * free < budget
+    assert budget <= _common.DEVICE_MEMORY_FRACTION * free * 1.1
 
 
 # --------------------------------------------------------------------------

@@ -26,7 +26,9 @@ from fastreject.backends import (
 )
 from fastreject.backends import _common
 
-BACKENDS = ("numpy", "numba", "torch", "jax")
+from _data import gpu_backends
+
+BACKENDS = ("numpy", "numba", "torch", "jax", *gpu_backends())
 #: kernels that must reproduce the reference bit for bit, per backend
 EXACT = {
     "numpy": {"ptp", "median", "interp_apply"},
@@ -75,7 +77,7 @@ def backend(request):
     """Each installed backend (skips the others)."""
     name = request.param
     if name != "numpy":
-        pytest.importorskip(name)
+        pytest.importorskip(name.split(":")[0])
     return get_backend(name)
 
 
@@ -346,30 +348,11 @@ def test_backend_really_runs(backend, monkeypatch):
         assert type(backend).__module__ == "fastreject.backends._numpy"
 
 
-def _gpu_backends():
-    """GPU backends available here (none on a CPU-only machine)."""
-    found = []
-    if "torch" in backends.available_backends():
-        import torch
-
-        if torch.cuda.is_available():
-            found.append("torch:cuda")
-    if "jax" in backends.available_backends():
-        import jax
-
-        try:
-            jax.devices("gpu")
-            found.append("jax:gpu")
-        except RuntimeError:
-            pass
-    return found
-
-
 @pytest.mark.parametrize("name", ["torch:cuda", "jax:gpu"])
 def test_gpu_kernels(name):
     """The same checks on a GPU; skipped without one."""
     pytest.importorskip(name.split(":")[0])
-    if name not in _gpu_backends():
+    if name not in gpu_backends():
         pytest.skip(f"no {name} device")
     be = get_backend(name)
     rng = np.random.default_rng(12)

@@ -27,13 +27,12 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from fastreject import AutoReject, Ransac, RejectLog, compute_thresholds, get_rejection_threshold
-from fastreject.backends import available_backends
 from fastreject.local_reject import LocalAutoReject
 from fastreject.persistence import FITTED_FIELDS, INIT_FIELDS, read_auto_reject
 
-from _data import eeg_epochs
+from _data import backend_names, eeg_epochs
 
-BACKENDS = available_backends()
+BACKENDS = backend_names()
 #: kernels of these backends reproduce NumPy bit for bit (see test_backends)
 BIT_EXACT = {"numpy", "numba"}
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)

@@ -22,11 +22,18 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from _data import backend_names
+
 REF_DIR = Path(__file__).resolve().parent / "references"
 NAMES = ("synthetic_eeg", "synthetic_meg", "eegmmidb")
 SEED = 42
 RTOL = 1e-9
-SIGNAL_ATOL = 1e-12  # times the peak of the reference signal
+#: times the peak of the reference signal. Repaired values are sums of many
+#: products, and near zero crossings no elementwise rtol can hold across BLAS
+#: kernels: on a 16-core Intel Xeon (numpy 2.5.2, OpenBLAS with AVX-512), 77 of
+#: EEGMMIDB's 945,024 transformed values differed from autoreject run on the
+#: same machine by up to 4.4e-12 of the peak, for every backend (numpy too).
+SIGNAL_ATOL = 1e-10
 
 pytestmark = pytest.mark.retrocompat
 
@@ -293,14 +300,8 @@ class TestGlobalThresholds:
         _assert_close([reject[k] for k in keys], ref["grt_values"], err_msg=str(keys))
 
 
-def _installed_backends():
-    from fastreject.backends import available_backends
-
-    return available_backends()
-
-
 @pytest.mark.retrocompat
-@pytest.mark.parametrize("backend", _installed_backends())
+@pytest.mark.parametrize("backend", backend_names())
 class TestEveryBackend:
     """Every installed backend reaches autoreject's decisions (float64)."""
 
