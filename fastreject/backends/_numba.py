@@ -308,33 +308,47 @@ def _running_rows(data, order, n):  # pragma: no cover - compiled
     return out
 
 
+#: bounds summed together in one task of ``_kept_means``: each training row
+#: is read once for the group, and the group's accumulators stay in cache
+_KEPT_GROUP = 4
+
+
 @njit(parallel=True, cache=True)
 def _kept_means(data, train_idx, train_keys, bounds):  # pragma: no cover
     n_bounds, n_folds = bounds.shape
     n_train = train_idx.shape[1]
     n_times = data.shape[1]
+    n_groups = (n_bounds + _KEPT_GROUP - 1) // _KEPT_GROUP
     out = np.empty((n_bounds, n_folds, n_times))
-    for task in prange(n_bounds * n_folds):
-        c = task // n_folds
-        f = task % n_folds
-        acc = out[c, f]
-        count = 0
+    # fold-major tasks: one thread's consecutive tasks walk the same rows
+    for task in prange(n_folds * n_groups):
+        f = task // n_groups
+        first = (task % n_groups) * _KEPT_GROUP
+        stop = min(first + _KEPT_GROUP, n_bounds)
+        counts = np.zeros(_KEPT_GROUP, np.int64)
         for j in range(n_train):
-            if train_keys[f, j] <= bounds[c, f]:
-                row = data[train_idx[f, j]]
-                if count == 0:
-                    for t in range(n_times):
-                        acc[t] = row[t]
-                else:
-                    for t in range(n_times):
-                        acc[t] += row[t]
-                count += 1
-        if count == 0:
-            for t in range(n_times):
-                acc[t] = np.nan
-        else:
-            for t in range(n_times):
-                acc[t] /= count
+            key = train_keys[f, j]
+            row = data[train_idx[f, j]]
+            for c in range(first, stop):
+                if key <= bounds[c, f]:
+                    # row after row in training order: autoreject's sums
+                    acc = out[c, f]
+                    if counts[c - first] == 0:
+                        for t in range(n_times):
+                            acc[t] = row[t]
+                    else:
+                        for t in range(n_times):
+                            acc[t] += row[t]
+                    counts[c - first] += 1
+        for c in range(first, stop):
+            acc = out[c, f]
+            count = counts[c - first]
+            if count == 0:
+                for t in range(n_times):
+                    acc[t] = np.nan
+            else:
+                for t in range(n_times):
+                    acc[t] /= count
     return out
 
 
