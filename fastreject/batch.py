@@ -397,7 +397,7 @@ def run_batch(
     job = {"options": options, "epoch_options": epoch_options, "force": force,
            "threads": threads, "log_level": log_level}  # fmt: skip
     start = time.perf_counter()
-    rows = _collect(found, job, n_jobs, scheduler, threads)
+    rows, interrupted = _collect(found, job, n_jobs, scheduler, threads)
     meta = {
         "fastreject": _version(),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -412,26 +412,38 @@ def run_batch(
         "epoching": epoch_options.fingerprint() if bids_root is not None else None,
     }
     write_summary(rows, out, meta)
+    if interrupted:
+        # the summary of what finished is on disk; now stop as asked
+        raise KeyboardInterrupt
     return rows
 
 
 def _collect(subjects, job, n_jobs, scheduler, threads):
-    """Run the jobs; a crashed worker fails the recordings left, not the batch."""
+    """Run the jobs; a crashed worker fails the recordings left, not the batch.
+
+    Returns the rows in input order and whether the user interrupted the
+    batch (Ctrl-C): the recordings not finished by then are marked failed
+    with ``'not run: interrupted'``, so that the summary can still be written.
+    """
     from .cli import _one_line
 
     by_key = {}
+    message = None
     try:
         for row in _execute(subjects, job, n_jobs, scheduler, threads):
             by_key[row["subject"]] = row
             _progress(row, len(by_key), len(subjects))
+    except KeyboardInterrupt:
+        message = "interrupted"
     except Exception as err:  # e.g. a worker killed by the OS or a lost cluster
         message = f"{type(err).__name__}: {_one_line(err)}"
+    if message is not None:
         for subject in subjects:
             if subject.key not in by_key:
                 row = _empty_row(subject)
                 row.update(status="failed", error=f"not run: {message}")
                 by_key[subject.key] = row
-    return [by_key[subject.key] for subject in subjects]
+    return [by_key[subject.key] for subject in subjects], message == "interrupted"
 
 
 def _version():

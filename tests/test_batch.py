@@ -17,7 +17,15 @@ import numpy as np
 import pytest
 
 import fastreject
-from fastreject.cli import EXIT_ERROR, EXIT_INPUT, EXIT_OK, EXIT_USAGE, CLIError, main
+from fastreject.cli import (
+    EXIT_ERROR,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CLIError,
+    main,
+)
 from fastreject.datasets import make_synthetic_epochs, sample_data_dir
 
 #: options shared by every run here (small and deterministic)
@@ -210,6 +218,38 @@ def test_worker_crash_fails_the_rest_not_the_batch(study, tmp_path, monkeypatch)
     rows = batch.run_batch([study], tmp_path / "out", report=False, **KW)
     assert [r["status"] for r in rows] == ["done", "failed", "failed"]
     assert rows[2]["error"] == "not run: RuntimeError: worker lost"
+
+
+def test_ctrl_c_writes_the_summary_of_what_finished(study, tmp_path, monkeypatch, capsys):
+    from fastreject import batch
+
+    real = batch._execute
+
+    def interrupted(subjects, *args):
+        for i, row in enumerate(real(subjects, *args)):
+            if i == 1:
+                raise KeyboardInterrupt
+            yield row
+
+    monkeypatch.setattr(batch, "_execute", interrupted)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        batch.run_batch([study], out, report=False, **KW)
+    summary = json.loads((out / "summary.json").read_text())
+    rows = summary["subjects"]
+    assert [r["status"] for r in rows] == ["done", "failed", "failed"]
+    assert rows[1]["error"] == rows[2]["error"] == "not run: interrupted"
+    assert summary["counts"] == {"done": 1, "skipped": 0, "failed": 2}
+    # the command line reports it as an interruption, after the summary
+    assert main(["batch", str(study), "--out", str(tmp_path / "cli"), "--no-report",
+                 "--cv", "3"]) == EXIT_INTERRUPTED  # fmt: skip
+    assert (tmp_path / "cli" / "summary.csv").is_file()
+    # a rerun redoes only the recordings that did not finish: the second one
+    # finished in its worker before the interruption reached the loop, so its
+    # manifest makes it skipped; the third never ran
+    monkeypatch.setattr(batch, "_execute", real)
+    rows = batch.run_batch([study], out, report=False, **KW)
+    assert [r["status"] for r in rows] == ["skipped", "skipped", "done"]
 
 
 # ---------------------------------------------------------------------------
