@@ -84,8 +84,20 @@ def compute_meg_dots(info, mode="fast", templates=None):
     self_dots = _do_self_dots(
         int_rad, False, coils, origin, "meg", lut_fun, n_fact, n_jobs=1
     )
-    cross_dots = _do_cross_dots(
-        int_rad, False, coils, coils, origin, "meg", lut_fun, n_fact
+    # rows of the cross products are independent (one coil against all):
+    # computed in blocks on every core, they are the same numbers
+    from ._parallel import n_cores, thread_map
+
+    blocks = [b for b in np.array_split(np.arange(len(coils)), n_cores()) if len(b)]
+    cross_dots = np.concatenate(
+        thread_map(
+            lambda rows: _do_cross_dots(
+                int_rad, False, [coils[i] for i in rows], coils, origin, "meg",
+                lut_fun, n_fact,
+            ),  # fmt: skip
+            blocks,
+        ),
+        axis=0,
     ).T
     return self_dots, cross_dots
 

@@ -26,13 +26,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._logging import warn
-
 from ._mne_compat import (
     MegMapping,
     compute_meg_dots,
     get_channel_positions,
     make_interpolation_matrix,
 )
+from ._parallel import thread_map
 
 
 def _legendre_factors(stiffness=4, n_terms=50):
@@ -161,17 +161,34 @@ class Interpolator:
             self._meg_dots = (self._dots[0][sel], self._dots[1][sel])
             self._meg_mapping = MegMapping(self._meg_info, self._meg_dots)
 
+    def _new_meg_matrix(self, bads):
+        local = {p: i for i, p in enumerate(self.meg_picks)}
+        goods, _ = self._split(self.meg_picks, set(bads))
+        return self._meg_mapping.matrix([local[p] for p in goods], [local[p] for p in bads])
+
     def meg_matrix(self, bads):
         """Field-mapping matrix from the good MEG picks to ``bads`` (cached)."""
         key = ("meg", bads)
         if key not in self._cache:
             self._meg_setup()
-            local = {p: i for i, p in enumerate(self.meg_picks)}
-            goods, _ = self._split(self.meg_picks, set(bads))
-            self._cache[key] = self._meg_mapping.matrix(
-                [local[p] for p in goods], [local[p] for p in bads]
-            )
+            self._cache[key] = self._new_meg_matrix(bads)
         return self._cache[key]
+
+    def _prefetch_meg(self, bad_sets):
+        """Compute the uncached MEG matrices of ``bad_sets`` on every core.
+
+        Each is a pseudo-inverse of a matrix as large as the MEG picks
+        (milliseconds in LAPACK, which releases the GIL), so threads help;
+        EEG spline matrices are too small to gain. With SSP projectors MNE's
+        code path sets the global log level, which threads must not race on,
+        so those matrices stay serial (computed on demand).
+        """
+        self._meg_setup()
+        todo = [b for b in dict.fromkeys(bad_sets) if ("meg", b) not in self._cache]
+        if len(todo) < 2 or self._meg_mapping.projs:
+            return
+        for bads, matrix in zip(todo, thread_map(self._new_meg_matrix, todo)):
+            self._cache[("meg", bads)] = matrix
 
     # -- application ------------------------------------------------------
     def _apply(self, data, epoch_idx, kind_picks, bads, matrix):
@@ -198,6 +215,11 @@ class Interpolator:
             ("EEG", self.eeg_picks, self.eeg_matrix),
             ("MEG", self.meg_picks, self.meg_matrix),
         )
+        meg_picks = set(self.meg_picks)
+        meg_sets = [tuple(b for b in bads if b in meg_picks) for bads in groups]
+        meg_sets = [b for b in meg_sets if b and len(b) < len(meg_picks)]
+        if meg_sets:
+            self._prefetch_meg(meg_sets)
         skipped = 0
         for bads, epochs_idx in groups.items():
             idx = np.asarray(epochs_idx)
@@ -259,6 +281,7 @@ class Interpolator:
                     for i in range(n)
                 ]
             else:
+                self._prefetch_meg([(p,) for p in kind_picks])
                 matrices = [self.meg_matrix((p,)) for p in kind_picks]
             order = list(kind_picks[1:]) + [kind_picks[0]]
             # epochs in chunks that stay in cache while every channel of the

@@ -108,3 +108,73 @@ def test_meg_mapping_is_bit_identical_to_mne(with_projs):
         )  # fmt: skip
         expected = _compute_mapping_matrix(fmd, info_from)
         np.testing.assert_array_equal(mapping.matrix(goods, bads), expected)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("cores", [1, 3])
+def test_meg_dots_equal_autoreject_on_any_number_of_cores(cores, monkeypatch):
+    """The cross dots, computed in row blocks on every core, are autoreject's."""
+    needs_shared()
+    import mne
+    from autoreject.utils import _compute_dots
+
+    from fastreject import _parallel
+    from fastreject._mne_compat import compute_meg_dots
+
+    monkeypatch.setattr(_parallel, "n_cores", lambda: cores)
+    epochs = meg_epochs(n_epochs=8, types=("mag", "grad"))
+    info = mne.pick_info(epochs.info, mne.pick_types(epochs.info, meg=True))
+    ours, theirs = compute_meg_dots(info), _compute_dots(info, templates=None)
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_array_equal(ours[1], theirs[1])
+
+
+@pytest.mark.parametrize("with_projs", [False, True])
+def test_meg_matrices_prefetched_on_threads_are_the_serial_ones(with_projs, monkeypatch):
+    """Matrices computed ahead on a thread per core equal those made one by
+    one; with SSP projectors (MNE's path sets the global log level) they are
+    left to be made serially."""
+    needs_shared()
+    import mne
+
+    from fastreject import _parallel
+
+    monkeypatch.setattr(_parallel, "n_cores", lambda: 2)
+    epochs = meg_epochs(n_epochs=8, types=("mag", "grad"))
+    if with_projs:
+        epochs.add_proj(mne.compute_proj_epochs(epochs, n_mag=1, n_grad=1, n_eeg=0, verbose=False))
+    meg = mne.pick_types(epochs.info, meg=True)
+    sets = [(1,), (4, 9), (1,), (2, 30, 31)]
+    serial = Interpolator(epochs.info, meg, dots_mode="fast")
+    expected = {b: serial.meg_matrix(b) for b in sets}
+    threaded = Interpolator(epochs.info, meg, dots=serial._dots, dots_mode="fast")
+    threaded._prefetch_meg(sets)
+    assert len(threaded._cache) == (0 if with_projs else 3)
+    for bads, want in expected.items():
+        np.testing.assert_array_equal(threaded.meg_matrix(bads), want)
+    # repair and leave-one-out use the prefetched matrices: same data as serial
+    data = epochs.get_data()
+    bad_sets = [[1], [4, 9], [], [2, 30, 31], [1], [4, 9], [], [7]]
+    np.testing.assert_array_equal(
+        Interpolator(epochs.info, meg, dots=serial._dots).repair(data.copy(), bad_sets),
+        serial.repair(data.copy(), bad_sets),
+    )
+
+
+def test_thread_map_keeps_order_and_runs_serially_on_one_core(monkeypatch):
+    import threading
+
+    from fastreject import _parallel
+
+    seen = set()
+
+    def square(x):
+        seen.add(threading.get_ident())
+        return x * x
+
+    monkeypatch.setattr(_parallel, "n_cores", lambda: 1)
+    assert _parallel.thread_map(square, range(5)) == [0, 1, 4, 9, 16]
+    assert seen == {threading.get_ident()}
+    monkeypatch.setattr(_parallel, "n_cores", lambda: 4)
+    assert _parallel.thread_map(square, range(50)) == [x * x for x in range(50)]
+    assert _parallel.thread_map(square, []) == []
