@@ -439,3 +439,39 @@ def check_finite_peaks(peaks, picks, ch_names):
     """
     finite = np.isfinite(peaks[:, picks]).all(axis=0)
     _raise_non_finite(finite, picks, ch_names)
+
+
+def check_fitted_channels(epochs, picks, threshes):
+    """Raise unless every channel at ``picks`` in ``epochs`` has a threshold.
+
+    Catches epochs whose channels differ from those a model was fitted on
+    (fewer channels, or others at the fitted positions), which would
+    otherwise fail deep inside with an IndexError or KeyError.
+
+    Parameters
+    ----------
+    epochs : mne.Epochs
+    picks : array-like of int
+        Channel indices the model reads (its ``picks_``).
+    threshes : dict
+        The fitted thresholds, by channel name.
+    """
+    picks = np.asarray(picks, dtype=int)
+    n_channels = len(epochs.ch_names)
+    if len(picks) and picks.max() >= n_channels:
+        raise ValueError(
+            f"The epochs have {n_channels} channels, but the model was fitted "
+            f"on {len(threshes)} channels up to index {picks.max()}: the "
+            "channels differ from those at fit time. Transform epochs with "
+            "the same channels, in the same order, or fit again on these "
+            "epochs."
+        )
+    missing = [epochs.ch_names[p] for p in picks if epochs.ch_names[p] not in threshes]
+    if missing:
+        raise ValueError(
+            "The epochs' channels differ from those at fit time (no "
+            f"threshold for {', '.join(missing[:5])}"
+            + (" ..." if len(missing) > 5 else "")
+            + "). Transform epochs with the same channels, in the same "
+            "order, or fit again on these epochs."
+        )

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from ._logging import log_level
 from ._validation import (
     check_consensus,
     check_epochs,
     check_epochs_type,
+    check_fitted_channels,
     get_picks_by_type,
     handle_picks,
     warnings_given,
@@ -224,7 +226,9 @@ class LocalAutoReject(BaseEstimator):
         from .reject_log import RejectLog
 
         check_epochs_type(epochs)
+        check_is_fitted(self, "threshes_")
         picks = self.picks_ if picks is None else handle_picks(epochs.info, picks)
+        check_fitted_channels(epochs, picks, self.threshes_)
         (ch_type, this_picks), *others = get_picks_by_type(epochs.info, picks)
         if others:
             raise ValueError(

@@ -36,6 +36,7 @@ from ._validation import (
     check_consensus,
     check_epochs,
     check_epochs_type,
+    check_fitted_channels,
     check_int_array,
     check_n_epochs,
     get_picks_by_type,
@@ -387,25 +388,7 @@ class AutoReject(BaseEstimator):
 
     def _check_channels(self, epochs):
         """Raise unless the fitted channels sit at ``picks_`` in ``epochs``."""
-        picks = np.asarray(self.picks_, dtype=int)
-        n_channels = len(epochs.ch_names)
-        if len(picks) and picks.max() >= n_channels:
-            raise ValueError(
-                f"The epochs have {n_channels} channels, but the model was fitted "
-                f"on {len(self.threshes_)} channels up to index {picks.max()}: the "
-                "channels differ from those at fit time. Transform epochs with "
-                "the same channels, in the same order, or fit again on these "
-                "epochs."
-            )
-        missing = [epochs.ch_names[p] for p in picks if epochs.ch_names[p] not in self.threshes_]
-        if missing:
-            raise ValueError(
-                "The epochs' channels differ from those at fit time (no "
-                f"threshold for {', '.join(missing[:5])}"
-                + (" ..." if len(missing) > 5 else "")
-                + "). Transform epochs with the same channels, in the same "
-                "order, or fit again on these epochs."
-            )
+        check_fitted_channels(epochs, self.picks_, self.threshes_)
 
     def get_reject_log(self, epochs, picks=None):
         """Reject log of ``epochs`` with the fitted parameters.

@@ -298,8 +298,17 @@ def test_bads_at_transform(fitted, epochs):
     assert_array_equal(got.get_data(), fitted.transform(epochs).get_data())
 
 
+@pytest.fixture(scope="module")
+def fitted_local(epochs):
+    return LocalAutoReject(
+        consensus=0.5, n_interpolate=1, thresh_method="random_search", verbose=False
+    ).fit(epochs)
+
+
+@pytest.mark.parametrize("model", ["fitted", "fitted_local"])
 @pytest.mark.parametrize("change", ["fewer", "renamed", "other"])
-def test_transform_channels_differ(change, fitted, epochs):
+def test_transform_channels_differ(change, model, epochs, request):
+    fitted = request.getfixturevalue(model)
     if change == "fewer":
         other = epochs.copy().pick(epochs.ch_names[:7])
         match = r"have 7 channels, but the model was fitted on 8 channels.*same channels"
