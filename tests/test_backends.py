@@ -570,3 +570,35 @@ def test_kept_means_is_bit_identical_to_np_mean(backend):
                 assert_array_equal(got[c, f], np.mean(data[kept], axis=0))
             else:
                 assert np.isnan(got[c, f]).all()
+
+
+@pytest.mark.parametrize("name", ["torch", "jax"])
+def test_device_backends_sum_kept_means_on_the_fastest_exact_host_backend(name, monkeypatch):
+    """Epoch-order means run on the host: with numba when it is installed
+    (its sums are NumPy's bit for bit), else with NumPy."""
+    pytest.importorskip(name)
+    from fastreject.backends._numpy import NumpyBackend
+
+    rng = np.random.default_rng(5)
+    data = rng.standard_normal((20, 7))
+    train_idx = np.stack([rng.permutation(20)[:15] for _ in range(3)])
+    keys = np.ptp(data, axis=1)[train_idx]
+    bounds = np.sort(rng.choice(keys.ravel(), (5, 3)), axis=0)
+    want = NumpyBackend().kept_means(data, train_idx, keys, bounds)
+    for host in ("numba", "numpy"):
+        if host == "numba":
+            pytest.importorskip("numba")
+        else:
+            monkeypatch.setattr(
+                backends, "available_backends", lambda: ["numpy", "torch", "jax"]
+            )
+        assert _common.exact_host_backend().name == host
+        calls = []
+        real = type(get_backend(host)).kept_means
+        monkeypatch.setattr(
+            type(get_backend(host)), "kept_means",
+            lambda self, *args: calls.append(1) or real(self, *args),
+        )  # fmt: skip
+        got = get_backend(name).kept_means(data, train_idx, keys, bounds)
+        assert calls, f"{name} did not use the {host} backend"
+        assert_array_equal(got, want)

@@ -38,6 +38,23 @@ _NO_LIMIT = ("none", "unlimited", "off")
 RANSAC_CHUNK_ELEMENTS = 2**23
 
 
+def exact_host_backend():
+    """The fastest installed CPU backend whose sums are NumPy's bit for bit.
+
+    numba when it is installed (and imports), else numpy. Device backends
+    run the computations that must reproduce autoreject's epoch-order sums
+    (the threshold search's kept-epoch means) on the host, with this one.
+    """
+    from . import available_backends, get_backend
+
+    if "numba" in available_backends():
+        try:
+            return get_backend("numba")
+        except ImportError:  # pragma: no cover - numba present but broken
+            pass
+    return get_backend("numpy")
+
+
 def check_prefix_args(n_rows, order, cuts):
     """Validate the arguments of :meth:`Backend.prefix_sums`.
 

@@ -43,6 +43,7 @@ from ._base import Backend
 from ._common import (
     check_prefix_args,
     combine_extremes,
+    exact_host_backend,
     median_network,
     prefix_weights,
     ransac_subsets,
@@ -293,9 +294,8 @@ class JaxBackend(Backend):
     def kept_means(self, data, train_idx, train_keys, bounds):
         # exact epoch-order means are a host computation (see Backend):
         # device reductions sum in another order
-        from ._numpy import NumpyBackend
-
-        return NumpyBackend().kept_means(self.to_numpy(data), train_idx, train_keys, bounds)
+        host = exact_host_backend()
+        return host.kept_means(self.to_numpy(data), train_idx, train_keys, bounds)
 
     def interp_apply(self, matrix, data):
         data = self._host_or_device(data)
