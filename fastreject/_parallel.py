@@ -11,6 +11,7 @@ exit, so the user's own code keeps its BLAS settings.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import os
 
@@ -53,12 +54,28 @@ def blas_single_thread(func):
     return wrapper
 
 
+#: set by :func:`limit_threads` (e.g. inside a batch job)
+_THREAD_LIMIT = contextvars.ContextVar("fastreject_thread_limit", default=None)
+
+
 def n_cores():
-    """CPU cores this process may run on."""
+    """CPU cores this process may run on, at most the :func:`limit_threads` limit."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    limit = _THREAD_LIMIT.get()
+    return cores if limit is None else max(1, min(cores, limit))
+
+
+@contextlib.contextmanager
+def limit_threads(n_threads):
+    """Let :func:`thread_map` use at most ``n_threads`` threads in the block."""
+    token = _THREAD_LIMIT.set(int(n_threads))
+    try:
+        yield
+    finally:
+        _THREAD_LIMIT.reset(token)
 
 
 def thread_map(func, items):

@@ -58,13 +58,17 @@ _OUTPUT_ROLES = ("epochs", "log", "model", "report")
 
 @contextlib.contextmanager
 def _thread_limits(threads):
-    """Limit BLAS/OpenMP, numba and (if loaded) torch threads to ``threads``."""
+    """Limit BLAS/OpenMP, numba, fastreject's own and (if loaded) torch
+    threads to ``threads``."""
     import importlib.util
 
     from threadpoolctl import threadpool_limits
 
+    from ._parallel import limit_threads
+
     with contextlib.ExitStack() as stack:
         stack.enter_context(threadpool_limits(limits=threads))
+        stack.enter_context(limit_threads(threads))
         if importlib.util.find_spec("numba") is not None:
             import numba
 

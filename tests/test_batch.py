@@ -404,12 +404,16 @@ def test_thread_limits_inside_a_job():
 
     from fastreject.batch import _thread_limits
 
+    from fastreject._parallel import n_cores
+
     numba = pytest.importorskip("numba")
-    before = numba.get_num_threads()
+    before, cores = numba.get_num_threads(), n_cores()
     with _thread_limits(1):
         assert numba.get_num_threads() == 1
         assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+        assert n_cores() == 1  # fastreject's thread_map runs serially
     assert numba.get_num_threads() == before
+    assert n_cores() == cores
 
 
 def test_outputs_inside_the_data_are_not_inputs(study, tmp_path):

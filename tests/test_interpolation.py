@@ -159,22 +159,3 @@ def test_meg_matrices_prefetched_on_threads_are_the_serial_ones(with_projs, monk
         Interpolator(epochs.info, meg, dots=serial._dots).repair(data.copy(), bad_sets),
         serial.repair(data.copy(), bad_sets),
     )
-
-
-def test_thread_map_keeps_order_and_runs_serially_on_one_core(monkeypatch):
-    import threading
-
-    from fastreject import _parallel
-
-    seen = set()
-
-    def square(x):
-        seen.add(threading.get_ident())
-        return x * x
-
-    monkeypatch.setattr(_parallel, "n_cores", lambda: 1)
-    assert _parallel.thread_map(square, range(5)) == [0, 1, 4, 9, 16]
-    assert seen == {threading.get_ident()}
-    monkeypatch.setattr(_parallel, "n_cores", lambda: 4)
-    assert _parallel.thread_map(square, range(50)) == [x * x for x in range(50)]
-    assert _parallel.thread_map(square, []) == []
