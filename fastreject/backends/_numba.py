@@ -176,19 +176,32 @@ def _run_network(rows, pairs, width):  # pragma: no cover - compiled
 def _sparse_block(row, x, cols, w, k, t0):  # pragma: no cover - compiled
     """``row = sum_kk w[kk] * x[cols[kk], t0:t0 + len(row)]``, left to right.
 
-    Four terms per pass over ``row`` (same operations and order as one term
-    per pass, fewer loads and stores). ``x`` is padded so the block fits.
+    Up to four terms per pass over ``row`` (the same operations in the same
+    order as one term per pass, with fewer loads and stores of ``row``).
+    ``x`` is padded so the block fits.
     """
     n = _RANSAC_BLOCK
     if k == 0:
         for t in range(n):
             row[t] = 0.0
         return
+    # first pass: the first (up to) four terms, without reading ``row``
     s0 = x[cols[0]]
     w0 = w[0]
-    for t in range(n):
-        row[t] = w0 * s0[t0 + t]
-    kk = 1
+    if k >= 4:
+        s1 = x[cols[1]]
+        s2 = x[cols[2]]
+        s3 = x[cols[3]]
+        w1 = w[1]
+        w2 = w[2]
+        w3 = w[3]
+        for t in range(n):
+            row[t] = ((w0 * s0[t0 + t] + w1 * s1[t0 + t]) + w2 * s2[t0 + t]) + w3 * s3[t0 + t]
+        kk = 4
+    else:
+        for t in range(n):
+            row[t] = w0 * s0[t0 + t]
+        kk = 1
     while kk + 4 <= k:
         s0 = x[cols[kk]]
         s1 = x[cols[kk + 1]]
@@ -211,6 +224,12 @@ def _sparse_block(row, x, cols, w, k, t0):  # pragma: no cover - compiled
         kk += 1
 
 
+#: doubles per memory page, and the gap between the epoch and the
+#: predictions in :func:`_ransac_corr`'s buffer (measured, any of 0-320 did)
+_PAGE_DOUBLES = 512
+_PRED_OFFSET = 64
+
+
 @njit(parallel=True, cache=True)
 def _ransac_corr(data, cols, counts, weights, pairs, lo, hi):  # pragma: no cover
     n_epochs, n_channels, n_times = data.shape
@@ -218,11 +237,19 @@ def _ransac_corr(data, cols, counts, weights, pairs, lo, hi):  # pragma: no cove
     block = _RANSAC_BLOCK
     n_blocks = (n_times + block - 1) // block
     corr = np.empty((n_epochs, n_channels))
+    n_x = n_channels * n_blocks * block
     for e in prange(n_epochs):
-        # the epoch, zero-padded to whole blocks
-        x = np.zeros((n_channels, n_blocks * block))
+        # the epoch, zero-padded to whole blocks, and the predictions in one
+        # page-aligned buffer: where malloc happened to place two separate
+        # arrays, stores to the predictions could alias loads of the epoch in
+        # the low address bits (the kernel then ran up to 1.4x slower in some
+        # processes than in others)
+        buf = np.zeros(n_x + _PAGE_DOUBLES + _PRED_OFFSET + n_resample * block)
+        start = (-(buf.ctypes.data // 8)) % _PAGE_DOUBLES
+        x = buf[start : start + n_x].reshape((n_channels, n_blocks * block))
         x[:, :n_times] = data[e]
-        pred = np.empty((n_resample, block))
+        first = start + n_x + _PRED_OFFSET
+        pred = buf[first : first + n_resample * block].reshape((n_resample, block))
         for c in range(n_channels):
             xc = x[c]
             num = 0.0
