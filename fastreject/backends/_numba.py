@@ -240,10 +240,11 @@ def _ransac_corr(data, cols, counts, weights, pairs, lo, hi):  # pragma: no cove
     n_x = n_channels * n_blocks * block
     for e in prange(n_epochs):
         # the epoch, zero-padded to whole blocks, and the predictions in one
-        # page-aligned buffer: where malloc happened to place two separate
-        # arrays, stores to the predictions could alias loads of the epoch in
-        # the low address bits (the kernel then ran up to 1.4x slower in some
-        # processes than in others)
+        # page-aligned buffer. With two separate arrays the kernel ran up to
+        # 1.4x slower in some processes than in others, depending on where
+        # malloc put them (most likely stores to the predictions aliasing
+        # loads of the epoch in the low address bits); with one buffer it
+        # runs at the fast speed in every process.
         buf = np.zeros(n_x + _PAGE_DOUBLES + _PRED_OFFSET + n_resample * block)
         start = (-(buf.ctypes.data // 8)) % _PAGE_DOUBLES
         x = buf[start : start + n_x].reshape((n_channels, n_blocks * block))
