@@ -289,7 +289,8 @@ class Interpolator:
             # so chunking does not change a single bit)
             per_epoch = n * data.shape[-1] * data.itemsize
             step = max(1, _LOO_CHUNK_BYTES // max(per_epoch, 1))
-            for start in range(0, len(data), step):
+
+            def one_chunk(start):
                 sl = slice(start, start + step)
                 # ``work`` holds the kind's channels with the left-out one
                 # last, so its first n - 1 rows are the others, in order: a
@@ -302,4 +303,7 @@ class Interpolator:
                     out[sl, p] = np.matmul(matrices[i], work[:, : n - 1, :])[:, 0]
                     if i < n - 1:
                         work[:, [i, n - 1]] = work[:, [n - 1, i]]
+
+            # chunks are independent (BLAS releases the GIL): one per core
+            thread_map(one_chunk, range(0, len(data), step))
         return out

@@ -159,3 +159,22 @@ def test_meg_matrices_prefetched_on_threads_are_the_serial_ones(with_projs, monk
         Interpolator(epochs.info, meg, dots=serial._dots).repair(data.copy(), bad_sets),
         serial.repair(data.copy(), bad_sets),
     )
+
+
+@pytest.mark.oracle
+def test_leave_one_out_in_threaded_chunks_is_bit_identical(monkeypatch):
+    """Epoch chunks run on a thread per core: the same numbers as one thread,
+    bit for bit, and as autoreject's augmentation."""
+    utils = pytest.importorskip("autoreject.utils")
+    from fastreject import _parallel, interpolation
+
+    epochs = eeg_epochs(n_channels=16, n_epochs=9)
+    picks = np.arange(16)
+    monkeypatch.setattr(interpolation, "_LOO_CHUNK_BYTES", 1)  # one epoch per chunk
+    runs = {}
+    for cores in (1, 3):
+        monkeypatch.setattr(_parallel, "n_cores", lambda cores=cores: cores)
+        runs[cores] = Interpolator(epochs.info, picks).leave_one_out(epochs.get_data())
+    np.testing.assert_array_equal(runs[3], runs[1])
+    ref = utils._clean_by_interp(epochs.copy(), picks=picks, verbose=False).get_data()
+    np.testing.assert_allclose(runs[3], ref, rtol=1e-9, atol=1e-25)
