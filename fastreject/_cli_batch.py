@@ -26,6 +26,7 @@ from .cli import (
 
 def _cmd_batch(args):
     """Run ``fastreject batch`` with parsed ``args``; the exit status."""
+    from ._batch_summary import _counts
     from .batch import run_batch
 
     if not args.inputs and args.bids_root is None:
@@ -71,9 +72,7 @@ def _cmd_batch(args):
         force=args.force,
         log_level="DEBUG" if args.debug else "WARNING",
     )
-    counts = {"done": 0, "skipped": 0, "failed": 0}
-    for row in rows:
-        counts[row["status"]] += 1
+    counts = _counts(rows)
     failed = [row for row in rows if row["status"] == "failed"]
     out = Path(os.path.expanduser(args.out)).absolute()
     _echo(
@@ -83,7 +82,6 @@ def _cmd_batch(args):
         f"Wrote {out / 'summary.html'} (and summary.csv, summary.json)",
     )
     return EXIT_ERROR if failed else EXIT_OK
-
 
 
 def add_batch_parser(sub):
