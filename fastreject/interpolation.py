@@ -212,26 +212,29 @@ class Interpolator:
             if len(bads):
                 groups.setdefault(tuple(sorted(int(b) for b in bads)), []).append(e)
         kinds = (
-            ("EEG", self.eeg_picks, self.eeg_matrix),
-            ("MEG", self.meg_picks, self.meg_matrix),
+            ("eeg", self.eeg_picks, self.eeg_matrix),
+            ("meg", self.meg_picks, self.meg_matrix),
         )
-        meg_picks = set(self.meg_picks)
-        meg_sets = [tuple(b for b in bads if b in meg_picks) for bads in groups]
-        meg_sets = [b for b in meg_sets if b and len(b) < len(meg_picks)]
-        if meg_sets:
-            self._prefetch_meg(meg_sets)
+        # the (kind, epochs, picks, bads, matrix getter) of every repair to make
+        work = []
         skipped = 0
         for bads, epochs_idx in groups.items():
             idx = np.asarray(epochs_idx)
-            for _, kind_picks, get in kinds:
-                kind_bads = tuple(b for b in bads if b in set(kind_picks))
+            for kind, kind_picks, get in kinds:
+                picked = set(kind_picks)
+                kind_bads = tuple(b for b in bads if b in picked)
                 if not kind_bads:
                     continue
                 if len(kind_bads) == len(kind_picks):
                     # nothing left to interpolate from (autoreject crashes)
                     skipped += len(idx)
                     continue
-                self._apply(data, idx, kind_picks, kind_bads, get(kind_bads))
+                work.append((kind, idx, kind_picks, kind_bads, get))
+        meg_sets = [kind_bads for kind, _, _, kind_bads, _ in work if kind == "meg"]
+        if meg_sets:
+            self._prefetch_meg(meg_sets)
+        for _, idx, kind_picks, kind_bads, get in work:
+            self._apply(data, idx, kind_picks, kind_bads, get(kind_bads))
         if skipped:
             warn(
                 f"{skipped} epoch(s) had every channel of a kind marked for "
