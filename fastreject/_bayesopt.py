@@ -15,10 +15,12 @@ threshold, including the behaviours that shape its result:
 
 The surrogate is :class:`_FlatGP`, which performs exactly the floating-point
 operations of scikit-learn's ``GaussianProcessRegressor`` for that
-configuration (squared distances with SciPy, ``exp(-d / 2)``, jitter 1e-10 on
-the diagonal, SciPy Cholesky and triangular solves) without its per-call
-validation overhead; ``tests/test_bayesopt.py`` checks it against scikit-learn
-bit for bit, so a change in scikit-learn's arithmetic is caught.
+configuration (squared differences, ``exp(-d / 2)``, jitter 1e-10 on the
+diagonal, LAPACK ``potrf``/``potrs``/``trtrs`` as SciPy calls them) without
+its per-call validation overhead. Because every prediction is over the same
+grid, the kernel column of each observed point is computed once and reused
+by the later iterations. ``tests/test_bayesopt.py`` checks it against
+scikit-learn bit for bit, so a change in scikit-learn's arithmetic is caught.
 
 The objective is evaluated in batches: all initial points in one call to
 ``f_batch``, then one point per iteration.
@@ -26,74 +28,99 @@ The objective is evaluated in batches: all initial points in one call to
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 
 _SQRT_2PI = np.sqrt(2 * np.pi)
 
 
+def _lapack():
+    from scipy.linalg import get_lapack_funcs
+
+    return get_lapack_funcs(("potrf", "potrs", "trtrs"), (np.empty(1),))
+
+
+def _sq_kernel(d):
+    """``exp(-d**2 / 2)``: the RBF kernel of unit length scale, given differences."""
+    return np.exp(-0.5 * (d * d))
+
+
 class _FlatGP:
     """Noise-free GP with a fixed ``1.0 * RBF(length_scale=1.0)`` kernel.
 
     Mirrors ``GaussianProcessRegressor(optimizer=None)`` (alpha 1e-10,
-    ``normalize_y=False``) operation for operation.
+    ``normalize_y=False``) operation for operation; predictions are always
+    over ``grid``, whose kernel values against each training point are
+    cached.
+
+    Parameters
+    ----------
+    grid : array, shape (n_grid,)
+        The points :meth:`predict` evaluates.
     """
 
     alpha = 1e-10
 
-    def fit(self, x, y):
-        from scipy.linalg import cho_solve, cholesky
-        from scipy.spatial.distance import pdist, squareform
+    def __init__(self, grid):
+        self.grid = np.asarray(grid, float).ravel()
+        self._columns = {}  # training value -> its kernel column over the grid
+        self._potrf, self._potrs, self._trtrs = _lapack()
 
-        x = np.asarray(x, float).reshape(-1, 1)
-        K = squareform(np.exp(-0.5 * pdist(x, metric="sqeuclidean")))
+    def _column(self, x):
+        col = self._columns.get(x)
+        if col is None:
+            # scikit-learn's squared distance of one-dimensional points is
+            # the squared difference, rounded once
+            col = self._columns[x] = _sq_kernel(self.grid - x)
+        return col
+
+    def fit(self, x, y):
+        """Condition on observations ``y`` at points ``x`` (1-D arrays)."""
+        x = np.asarray(x, float).ravel()
+        K = _sq_kernel(x[:, None] - x[None, :])
         np.fill_diagonal(K, 1)
         K[np.diag_indices_from(K)] += self.alpha
+        L, info = self._potrf(K, lower=1, clean=1, overwrite_a=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(
+                f"{info}-th leading minor of the surrogate's kernel matrix is "
+                "not positive definite"
+            )
         self.x_ = x
-        self.L_ = cholesky(K, lower=True, check_finite=False)
-        self.coef_ = cho_solve((self.L_, True), np.asarray(y, float), check_finite=False)
+        self.L_ = L
+        self.coef_, _ = self._potrs(L, np.asarray(y, float), lower=1)
+        # kernel between grid and training points, C-ordered (n_grid, n)
+        self._K_trans = np.stack([self._column(v) for v in x.tolist()], axis=1)
         return self
 
-    def predict(self, x, return_std=True):
-        from scipy.linalg import solve_triangular
-        from scipy.spatial.distance import cdist
-
-        x = np.asarray(x, float).reshape(-1, 1)
-        K_trans = np.exp(-0.5 * cdist(x, self.x_, metric="sqeuclidean"))
+    def predict(self):
+        """Predictive mean and standard deviation at every grid point."""
+        K_trans = self._K_trans
         mean = K_trans @ self.coef_
-        if not return_std:
-            return mean
-        V = solve_triangular(self.L_, K_trans.T, lower=True, check_finite=False)
-        var = np.ones(len(x))
+        V, _ = self._trtrs(self.L_, K_trans.T, lower=1)
+        var = np.ones(len(self.grid))
         var -= np.einsum("ij,ji->i", V.T, V)
         var[var < 0] = 0.0  # clipped like scikit-learn
         return mean, np.sqrt(var)
 
 
-def expected_improvement(gp, best_y, x):
-    """Expected-improvement values of ``gp`` at ``x`` relative to ``best_y``.
+def expected_improvement(gp, best_y):
+    """Expected-improvement values over ``gp.grid`` relative to ``best_y``.
 
     Parameters
     ----------
-    gp : sklearn.gaussian_process.GaussianProcessRegressor
+    gp : _FlatGP
         A fitted surrogate.
     best_y : float
         The best (lowest) objective value found so far.
-    x : array, shape (n_candidates,)
-        Candidate values.
 
     Returns
     -------
-    ei : array, shape (n_candidates,)
+    ei : array, shape (n_grid,)
     """
     from scipy.special import ndtr
 
-    with warnings.catch_warnings():
-        # negative predictive variances are clipped to 0 by scikit-learn
-        warnings.simplefilter("ignore")
-        mu, sigma = gp.predict(x[:, None], return_std=True)
+    mu, sigma = gp.predict()
     # 1e-12 guards the division where the surrogate is certain
     z = (mu - best_y) / (sigma + 1e-12)
     # scipy.stats.norm.cdf / .pdf reduce to these for finite z
@@ -140,10 +167,10 @@ def bayes_opt(f_batch, initial_x, all_x, max_iter=10, random_state=None):
 
     # ``random_state`` would only matter for optimizer restarts, which the
     # search never does; it is accepted for API parity.
-    gp = _FlatGP()
+    gp = _FlatGP(all_x)
     for _ in range(max_iter):
-        gp.fit(np.array(xs)[:, None], np.array(ys))
-        new_x = all_x[expected_improvement(gp, best_y, all_x).argmin()]
+        gp.fit(np.array(xs), np.array(ys))
+        new_x = all_x[expected_improvement(gp, best_y).argmin()]
         new_y = float(np.asarray(f_batch(np.array([new_x])))[0])
         if not np.isinf(new_y):
             xs.append(new_x)

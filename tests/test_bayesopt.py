@@ -18,25 +18,38 @@ def _sklearn_ei(gp, best_y, x):
 @pytest.mark.parametrize("n_train", [3, 41, 51])
 def test_flat_gp_is_sklearn_gp_bit_for_bit(scale, n_train):
     """Same floats as GaussianProcessRegressor(optimizer=None), on the
-    nearly singular kernels that thresholds in volts produce."""
+    nearly singular kernels that thresholds in volts produce, including when
+    one surrogate is refitted on more points (its cached kernel columns are
+    reused) and when a point is observed twice."""
     import warnings
 
     from sklearn.gaussian_process import GaussianProcessRegressor
 
     rng = np.random.default_rng(n_train)
     grid = np.sort(rng.uniform(1, 20, 300)) * scale
-    x = rng.choice(grid, n_train, replace=False)
-    y = rng.uniform(0.5, 2, n_train) * scale
-    ours = _FlatGP().fit(x, y)
-    ref = GaussianProcessRegressor(optimizer=None).fit(x[:, None], y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mu_ref, sd_ref = ref.predict(grid[:, None], return_std=True)
-        ei_ref = _sklearn_ei(ref, y.min(), grid)
-    mu, sd = ours.predict(grid[:, None])
-    np.testing.assert_array_equal(mu, mu_ref)
-    np.testing.assert_array_equal(sd, sd_ref)
-    np.testing.assert_array_equal(expected_improvement(ours, y.min(), grid), ei_ref)
+    x_all = np.r_[rng.choice(grid, n_train, replace=False), grid[7]]
+    y_all = rng.uniform(0.5, 2, n_train + 1) * scale
+    ours = _FlatGP(grid)
+    for n in (max(1, n_train - 2), n_train, n_train + 1):
+        x, y = x_all[:n], y_all[:n]
+        ours.fit(x, y)
+        ref = GaussianProcessRegressor(optimizer=None).fit(x[:, None], y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mu_ref, sd_ref = ref.predict(grid[:, None], return_std=True)
+            ei_ref = _sklearn_ei(ref, y.min(), grid)
+        mu, sd = ours.predict()
+        np.testing.assert_array_equal(mu, mu_ref)
+        np.testing.assert_array_equal(sd, sd_ref)
+        np.testing.assert_array_equal(expected_improvement(ours, y.min()), ei_ref)
+
+
+def test_flat_gp_reports_a_kernel_that_is_not_positive_definite():
+    gp = _FlatGP(np.linspace(0, 1, 5))
+    # LAPACK's potrf reports the order of the failing leading minor in info
+    gp._potrf = lambda K, **kw: (K, 2)
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        gp.fit(np.array([0.0, np.nan]), np.array([1.0, 2.0]))
 
 
 def test_bayes_opt_finds_minimum_of_convex_objective():
