@@ -63,16 +63,28 @@ class _FlatGP:
 
     def __init__(self, grid):
         self.grid = np.asarray(grid, float).ravel()
-        self._columns = {}  # training value -> its kernel column over the grid
+        # kernel of each training point (one row each) against the grid, for
+        # the points of the last fit in their order; refits that append
+        # points (the search's case) only compute the new rows
+        self._rows = np.empty((0, len(self.grid)))
+        self._rows_x = np.empty(0)
         self._potrf, self._potrs, self._trtrs = _lapack()
 
-    def _column(self, x):
-        col = self._columns.get(x)
-        if col is None:
-            # scikit-learn's squared distance of one-dimensional points is
-            # the squared difference, rounded once
-            col = self._columns[x] = _sq_kernel(self.grid - x)
-        return col
+    def _kernel_to_grid(self, x):
+        """Kernel between the grid and ``x``, C-ordered (n_grid, n) like
+        scikit-learn's ``K_trans``."""
+        n, known = len(x), self._rows_x
+        same = known[: min(n, len(known))] == x[: len(known)]
+        k = len(same) if same.all() else int(np.argmin(same))
+        if len(self._rows) < n:
+            grown = np.empty((max(n, 2 * len(self._rows)), len(self.grid)))
+            grown[:k] = self._rows[:k]
+            self._rows = grown
+        # scikit-learn's squared distance of one-dimensional points is the
+        # squared difference, rounded once
+        self._rows[k:n] = _sq_kernel(x[k:, None] - self.grid[None, :])
+        self._rows_x = x.copy()
+        return np.ascontiguousarray(self._rows[:n].T)
 
     def fit(self, x, y):
         """Condition on observations ``y`` at points ``x`` (1-D arrays)."""
@@ -90,7 +102,7 @@ class _FlatGP:
         self.L_ = L
         self.coef_, _ = self._potrs(L, np.asarray(y, float), lower=1)
         # kernel between grid and training points, C-ordered (n_grid, n)
-        self._K_trans = np.stack([self._column(v) for v in x.tolist()], axis=1)
+        self._K_trans = self._kernel_to_grid(x)
         return self
 
     def predict(self):

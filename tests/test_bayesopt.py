@@ -30,8 +30,10 @@ def test_flat_gp_is_sklearn_gp_bit_for_bit(scale, n_train):
     x_all = np.r_[rng.choice(grid, n_train, replace=False), grid[7]]
     y_all = rng.uniform(0.5, 2, n_train + 1) * scale
     ours = _FlatGP(grid)
-    for n in (max(1, n_train - 2), n_train, n_train + 1):
-        x, y = x_all[:n], y_all[:n]
+    fits = [(x_all[:n], y_all[:n]) for n in (max(1, n_train - 2), n_train, n_train + 1)]
+    # then points that are not an extension of the previous fit's
+    fits.append((x_all[::-1], y_all[::-1]))
+    for x, y in fits:
         ours.fit(x, y)
         ref = GaussianProcessRegressor(optimizer=None).fit(x[:, None], y)
         with warnings.catch_warnings():
