@@ -62,11 +62,13 @@ def _origin(info):
 def compute_meg_dots(info, mode="fast", templates=None):
     """All-to-all MEG lead-field dot products for the channels in ``info``.
 
-    Uses ``mne.forward._lead_dots._do_self_dots`` / ``_do_cross_dots`` and
+    Uses ``mne.forward._lead_dots._do_self_dots_subset`` (the row worker of
+    ``_do_self_dots``) / ``_do_cross_dots`` and
     ``mne.forward._field_interpolation._setup_dots`` (MNE >= 0.14). These are
     the expensive part of MEG field mapping; they depend only on the sensor
     geometry, so fastreject computes them once per fit and then slices them for
-    every bad-channel set.
+    every bad-channel set. Rows are computed in blocks on a thread per core;
+    the numbers are those of MNE's serial computation.
 
     Returns
     -------
@@ -74,31 +76,56 @@ def compute_meg_dots(info, mode="fast", templates=None):
     cross_dots : array, shape (n_channels, n_channels)
     """
     from mne.forward._field_interpolation import _setup_dots
-    from mne.forward._lead_dots import _do_cross_dots, _do_self_dots
+    from mne.forward._lead_dots import _do_cross_dots, _do_self_dots_subset
+
+    from ._parallel import n_cores, thread_map
 
     if templates is None:
         templates = read_coil_defs()
     coils = _meg_coils(info, templates)
     origin = _origin(info)
     int_rad, _, lut_fun, n_fact = _setup_dots(mode, info, coils, "meg")
-    self_dots = _do_self_dots(
-        int_rad, False, coils, origin, "meg", lut_fun, n_fact, n_jobs=1
-    )
-    # rows of the cross products are independent (one coil against all):
-    # computed in blocks on every core, they are the same numbers
-    from ._parallel import n_cores, thread_map
+    n = len(coils)
+    # the inputs ``_do_self_dots`` hands to its row workers: integration
+    # points relative to the origin, as unit vectors and lengths
+    rel = [coil["rmag"] - origin[np.newaxis, :] for coil in coils]
+    rlens = [np.sqrt(np.sum(r * r, axis=1)) for r in rel]
+    rmags = [r / length[:, np.newaxis] for r, length in zip(rel, rlens)]
+    cosmags = [coil["cosmag"] for coil in coils]
+    ws = [coil["w"] for coil in coils]
+    # Self dots: row i holds coil i against coils 0..i (and its mirror), so
+    # the rows are split into blocks of equal pair counts. Cross dots: one
+    # coil against all per row, split evenly. Each block is the same numbers
+    # MNE computes serially; every block runs in one pool of a thread per core.
+    n_blocks = n_cores()
+    pairs_done = np.cumsum(np.arange(1, n + 1))
+    self_cuts = np.searchsorted(pairs_done, pairs_done[-1] * np.arange(1, n_blocks) / n_blocks)
+    self_blocks = [b for b in np.split(np.arange(n), self_cuts) if len(b)]
+    cross_blocks = [b for b in np.array_split(np.arange(n), n_blocks) if len(b)]
 
-    blocks = [b for b in np.array_split(np.arange(len(coils)), n_cores()) if len(b)]
-    cross_dots = np.concatenate(
-        thread_map(
-            lambda rows: _do_cross_dots(
-                int_rad, False, [coils[i] for i in rows], coils, origin, "meg",
-                lut_fun, n_fact,
-            ),  # fmt: skip
-            blocks,
-        ),
-        axis=0,
-    ).T
+    def work(task):
+        kind, rows = task
+        if kind == "self":
+            return _do_self_dots_subset(
+                int_rad, rmags, rlens, cosmags, ws, False, lut_fun, n_fact, "meg", rows
+            )
+        return _do_cross_dots(
+            int_rad, False, [coils[i] for i in rows], coils, origin, "meg", lut_fun, n_fact
+        )
+
+    tasks = [("self", b) for b in self_blocks] + [("cross", b) for b in cross_blocks]
+    results = thread_map(work, tasks)
+    # each self-dot entry (i, j) is written by the block holding max(i, j);
+    # taking it from there (rather than summing the blocks) keeps its sign
+    owner = np.empty(n, int)
+    for k, b in enumerate(self_blocks):
+        owner[b] = k
+    owner = owner[np.maximum.outer(np.arange(n), np.arange(n))]
+    self_dots = np.empty((n, n))
+    for k in range(len(self_blocks)):
+        mine = owner == k
+        self_dots[mine] = results[k][mine]
+    cross_dots = np.concatenate(results[len(self_blocks):], axis=0).T
     return self_dots, cross_dots
 
 
