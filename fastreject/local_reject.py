@@ -86,19 +86,22 @@ def interpolation_labels(labels, peaks, picks, n_interpolate):
     """
     labels = labels.copy()
     picks = np.asarray(picks)
-    non_picks = np.setdiff1d(np.arange(labels.shape[1]), picks)
     n_bads = labels[:, picks].sum(axis=1)
-    for e in np.nonzero(n_bads)[0]:
-        mask = labels[e] == 1
-        if n_bads[e] > n_interpolate:
-            ranking = peaks[e].copy()
-            ranking[non_picks] = -np.inf
-            ranking[~mask] = -np.inf
-            # same argsort call as autoreject, so ties between channels with
-            # equal peak-to-peak resolve identically
-            order = np.argsort(ranking)[::-1]
-            mask[order[n_interpolate:]] = False
-        labels[e][mask] = 2
+    rows = np.flatnonzero(n_bads)
+    mask = labels[rows] == 1
+    over = n_bads[rows] > n_interpolate
+    if over.any():
+        is_pick = np.zeros(labels.shape[1], dtype=bool)
+        is_pick[picks] = True
+        # bad picked channels compete; every other channel ranks last
+        ranking = np.where(mask[over] & is_pick, peaks[rows[over]], -np.inf)
+        # argsort row by row, as autoreject sorts each epoch's peak-to-peak
+        # values (the same call, so ties resolve identically), worst first
+        order = np.argsort(ranking, axis=1)[:, ::-1]
+        worst = mask[over]
+        np.put_along_axis(worst, order[:, n_interpolate:], False, axis=1)
+        mask[over] = worst
+    labels[rows] = np.where(mask, 2, labels[rows])
     return labels
 
 

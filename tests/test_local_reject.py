@@ -67,3 +67,29 @@ def test_local_autoreject_fit_transform():
     assert fastreject._AutoReject is LocalAutoReject
     with pytest.raises(ValueError, match="consensus"):
         LocalAutoReject(consensus=2.0).fit(epochs)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("n_interpolate", [0, 1, 2, 5])
+def test_interpolation_labels_match_oracle_with_ties(n_interpolate):
+    """Row-wise ranking equals autoreject's epoch-by-epoch one, ties included
+    (integer peak-to-peaks), with labels carried over (2s) and a non-picked
+    channel labelled 1."""
+    autoreject = pytest.importorskip("autoreject")
+    import mne
+
+    rng = np.random.default_rng(n_interpolate)
+    n_epochs, n_channels = 60, 9
+    picks = np.array([0, 1, 2, 3, 5, 6, 7, 8])
+    labels = np.full((n_epochs, n_channels), np.nan)
+    labels[:, picks] = rng.choice([0.0, 1.0, 2.0], size=(n_epochs, len(picks)), p=[0.5, 0.4, 0.1])
+    labels[::7, 4] = 1.0  # not a pick
+    data = rng.integers(0, 4, size=(n_epochs, n_channels, 2)).astype(float)
+    data[..., 0] = 0.0  # peak-to-peak = the integer in the last sample: many ties
+    info = mne.create_info(n_channels, 100.0, "eeg")
+    epochs = mne.EpochsArray(data, info, verbose=False)
+    ref = autoreject._AutoReject(picks=picks, verbose=False)._get_epochs_interpolation(
+        epochs, labels, picks, n_interpolate, verbose=False
+    )
+    ours = interpolation_labels(labels, np.ptp(data, axis=-1), picks, n_interpolate)
+    np.testing.assert_array_equal(ours, ref)
