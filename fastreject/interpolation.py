@@ -61,7 +61,8 @@ class _EEGSpline:
         self.kernel = legval(unit @ unit.T, _legendre_factors())
 
     def matrix(self, goods, bads):
-        from scipy.linalg import pinv
+        # scipy.linalg.pinv's numbers, with the SVD outside the GIL
+        from ._lapack import pinv
 
         n = len(goods)
         C = np.ones((n + 1, n + 1))
@@ -128,19 +129,32 @@ class Interpolator:
         bads = [p for p in kind_picks if p in bad_set]
         return goods, bads
 
+    def _new_eeg_matrix(self, bads):
+        idx = {p: i for i, p in enumerate(self.eeg_picks)}
+        goods, _ = self._split(self.eeg_picks, set(bads))
+        return self._eeg_spline.matrix([idx[p] for p in goods], [idx[p] for p in bads])
+
+    def _eeg_setup(self):
+        if self._eeg_spline is None:
+            self._eeg_spline = _EEGSpline(get_channel_positions(self.info, self.eeg_picks))
+
     def eeg_matrix(self, bads):
         """Spline matrix mapping the good EEG picks to ``bads`` (cached)."""
         key = ("eeg", bads)
         if key not in self._cache:
-            if self._eeg_spline is None:
-                pos = get_channel_positions(self.info, self.eeg_picks)
-                self._eeg_spline = _EEGSpline(pos)
-            idx = {p: i for i, p in enumerate(self.eeg_picks)}
-            goods, _ = self._split(self.eeg_picks, set(bads))
-            self._cache[key] = self._eeg_spline.matrix(
-                [idx[p] for p in goods], [idx[p] for p in bads]
-            )
+            self._eeg_setup()
+            self._cache[key] = self._new_eeg_matrix(bads)
         return self._cache[key]
+
+    def _prefetch_eeg(self, bad_sets):
+        """Compute the uncached EEG matrices of ``bad_sets`` on every core
+        (their SVDs run outside the GIL, see :mod:`fastreject._lapack`)."""
+        todo = [b for b in dict.fromkeys(bad_sets) if ("eeg", b) not in self._cache]
+        if len(todo) < 2:
+            return
+        self._eeg_setup()
+        for bads, matrix in zip(todo, thread_map(self._new_eeg_matrix, todo)):
+            self._cache[("eeg", bads)] = matrix
 
     def _meg_setup(self):
         import mne
@@ -178,8 +192,8 @@ class Interpolator:
         """Compute the uncached MEG matrices of ``bad_sets`` on every core.
 
         Each is a pseudo-inverse of a matrix as large as the MEG picks
-        (milliseconds in LAPACK, which releases the GIL), so threads help;
-        EEG spline matrices are too small to gain. With SSP projectors MNE's
+        (milliseconds in LAPACK, which releases the GIL), so threads help.
+        With SSP projectors MNE's
         code path sets the global log level, which threads must not race on,
         so those matrices stay serial (computed on demand).
         """
@@ -230,6 +244,9 @@ class Interpolator:
                     skipped += len(idx)
                     continue
                 work.append((kind, idx, kind_picks, kind_bads, get))
+        eeg_sets = [kind_bads for kind, _, _, kind_bads, _ in work if kind == "eeg"]
+        if eeg_sets:
+            self._prefetch_eeg(eeg_sets)
         meg_sets = [kind_bads for kind, _, _, kind_bads, _ in work if kind == "meg"]
         if meg_sets:
             self._prefetch_meg(meg_sets)

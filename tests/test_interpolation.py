@@ -178,3 +178,27 @@ def test_leave_one_out_in_threaded_chunks_is_bit_identical(monkeypatch):
     np.testing.assert_array_equal(runs[3], runs[1])
     ref = utils._clean_by_interp(epochs.copy(), picks=picks, verbose=False).get_data()
     np.testing.assert_allclose(runs[3], ref, rtol=1e-9, atol=1e-25)
+
+
+@pytest.mark.parametrize("cores", [1, 3])
+def test_eeg_matrices_prefetched_on_threads_are_the_serial_ones(cores, monkeypatch):
+    """The spline matrices a repair computes ahead on threads (SVDs outside
+    the GIL) equal those computed one at a time on demand."""
+    from fastreject import _parallel
+
+    monkeypatch.setattr(_parallel, "n_cores", lambda: cores)
+    epochs = eeg_epochs(n_channels=16, n_epochs=30)
+    rng = np.random.default_rng(3)
+    sets = [sorted(rng.choice(16, int(k), replace=False).tolist()) for k in rng.integers(0, 6, 30)]
+    threaded = Interpolator(epochs.info, np.arange(16))
+    data = epochs.get_data()
+    threaded.repair(data, sets)
+    serial = Interpolator(epochs.info, np.arange(16))
+    for bads in {tuple(s) for s in sets if s}:
+        np.testing.assert_array_equal(threaded._cache[("eeg", bads)], serial.eeg_matrix(bads))
+    expected = epochs.get_data()
+    for e, bads in enumerate(sets):
+        if bads:
+            goods = [c for c in range(16) if c not in bads]
+            expected[e, bads] = serial.eeg_matrix(tuple(bads)) @ expected[e, goods]
+    np.testing.assert_array_equal(data, expected)
