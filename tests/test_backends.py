@@ -168,9 +168,10 @@ def test_median(backend, n, axis):
     check(backend, "median", backend.median(x, axis=axis), np.median(x, axis=axis))
 
 
-@pytest.mark.parametrize("n", [92, 93])
+@pytest.mark.parametrize("n", [92, 93, 129, 200])
 def test_median_many_column_blocks(backend, n):
-    """Fold-median sized inputs, several column blocks, infinities."""
+    """Fold-median sized inputs, several column chunks (the last one partial),
+    both sub-block widths of the numba kernel, infinities."""
     rng = np.random.default_rng(n)
     x = rng.standard_normal((n, 40, 75))
     x[3, 1, 2] = np.inf

@@ -279,34 +279,72 @@ def _ransac_corr(data, cols, counts, weights, pairs, lo, hi):  # pragma: no cove
     return corr
 
 
-@njit(parallel=True, cache=True)
-def _median_rows(x, pairs, lo, hi, block):  # pragma: no cover - compiled
-    """Median over the rows of ``x`` (n, m), column block by column block.
+#: columns of the median kernels' read-in chunks: each row contributes a
+#: contiguous stretch, which the hardware prefetcher follows
+_MEDIAN_CHUNK = 512
 
-    A median selection network (exact order statistics) applied to whole
-    rows of a block at once; returns ``(out, ok)`` with ``ok`` False when a
-    NaN was met (the caller then defers to NumPy's NaN rules).
-    """
-    n, m = x.shape
-    out = np.empty(m)
-    n_blocks = (m + block - 1) // block
-    nan_seen = np.zeros(n_blocks, dtype=np.bool_)
-    for b in prange(n_blocks):
-        c0 = b * block
-        w = min(m, c0 + block) - c0
-        buf = np.empty((n, w))
-        for i in range(n):
-            src = x[i]
-            dst = buf[i]
-            for c in range(w):
-                v = src[c0 + c]
-                dst[c] = v
-                if v != v:
-                    nan_seen[b] = True
-        _run_network(buf, pairs, w)
-        for c in range(w):
-            out[c0 + c] = buf[lo, c] if lo == hi else (buf[lo, c] + buf[hi, c]) / 2
-    return out, not nan_seen.any()
+
+def _make_median_rows(width):
+    """A median kernel whose selection network runs on sub-blocks of
+    ``width`` columns (a compile-time constant: the network's inner loop is
+    then whole vector registers, with no scalar remainder whose narrow
+    stores would stall the next comparator's wide loads)."""
+
+    @njit(cache=True, inline="always")
+    def network(rows, pairs):  # pragma: no cover - compiled
+        for q in range(pairs.shape[0]):
+            row_i = rows[pairs[q, 0]]
+            row_j = rows[pairs[q, 1]]
+            for t in range(width):
+                a = row_i[t]
+                v = row_j[t]
+                row_i[t] = min(a, v)
+                row_j[t] = max(a, v)
+
+    @njit(parallel=True, cache=True)
+    def median_rows(x, pairs, lo, hi):  # pragma: no cover - compiled
+        """Median over the rows of ``x`` (n, m); ``(out, ok)`` with ``ok``
+        False when a NaN was met (the caller defers to NumPy's NaN rules).
+
+        Each chunk of :data:`_MEDIAN_CHUNK` columns is read row by row into
+        sub-block-major order, so that every ``n x width`` sub-block stays
+        in the level-1 cache while the network runs on it.
+        """
+        n, m = x.shape
+        out = np.empty(m)
+        n_sub = _MEDIAN_CHUNK // width
+        n_chunks = (m + _MEDIAN_CHUNK - 1) // _MEDIAN_CHUNK
+        nan_seen = np.zeros(n_chunks, dtype=np.bool_)
+        for b in prange(n_chunks):
+            c0 = b * _MEDIAN_CHUNK
+            w = min(m, c0 + _MEDIAN_CHUNK) - c0
+            used = (w + width - 1) // width
+            # columns past ``w`` in the last sub-block hold garbage: the
+            # comparators act column by column, so it never reaches the rest
+            buf = np.empty((n_sub, n, width))
+            for i in range(n):
+                src = x[i]
+                for c in range(w):
+                    v = src[c0 + c]
+                    buf[c // width, i, c % width] = v
+                    if v != v:
+                        nan_seen[b] = True
+            for k in range(used):
+                sub = buf[k]
+                network(sub, pairs)
+                for c in range(min(width, w - k * width)):
+                    t = c0 + k * width + c
+                    out[t] = sub[lo, c] if lo == hi else (sub[lo, c] + sub[hi, c]) / 2
+        return out, not nan_seen.any()
+
+    return median_rows
+
+
+#: sub-block widths measured fastest: 32 columns up to 128 rows, 64 beyond
+#: (EEGMMIDB fold medians, 93 x 41,024: 8.6 -> 4.5 ms; 600 x 61,506: 118 ->
+#: 103 ms)
+_median_rows_32 = _make_median_rows(32)
+_median_rows_64 = _make_median_rows(64)
 
 
 #: rows at most for the median network (its size grows as n log^2 n)
@@ -421,9 +459,8 @@ class NumbaBackend(Backend):
             return self._numpy.median(x, axis)
         flat = np.ascontiguousarray(x).reshape(x.shape[0], -1)
         pairs, lo, hi = _median_plan(x.shape[0])
-        # a block of every row stays in cache while the network runs
-        block = max(64, min(1024, (1 << 18) // x.shape[0]))
-        out, ok = _median_rows(flat, pairs, lo, hi, block)
+        kernel = _median_rows_32 if x.shape[0] <= 128 else _median_rows_64
+        out, ok = kernel(flat, pairs, lo, hi)
         if not ok:
             return self._numpy.median(x, axis)
         return out.reshape(x.shape[1:])
