@@ -286,15 +286,21 @@ class Interpolator:
             A copy of ``data`` whose picked channels are replaced by their
             leave-one-out interpolation.
         """
+        kinds = [
+            (kind, kind_picks)
+            for kind, kind_picks in (("eeg", self.eeg_picks), ("meg", self.meg_picks))
+            if len(kind_picks) >= 2  # a lone channel has no neighbour
+        ]
         if out is None:
-            out = data.copy()
-        else:
-            out[...] = data
+            out = np.empty_like(data)
+        # every channel the loop below does not overwrite keeps its data
+        written = [p for _, kind_picks in kinds for p in kind_picks]
+        kept = np.setdiff1d(np.arange(data.shape[1]), written)
+        if len(kept):
+            out[:, kept] = data[:, kept]
         eeg_pos = get_channel_positions(self.info, self.eeg_picks)
-        for kind, kind_picks in (("eeg", self.eeg_picks), ("meg", self.meg_picks)):
+        for kind, kind_picks in kinds:
             n = len(kind_picks)
-            if n < 2:  # a lone channel has no neighbour
-                continue
             if kind == "eeg":
                 matrices = [
                     make_interpolation_matrix(np.delete(eeg_pos, i, axis=0), eeg_pos[[i]])
@@ -322,7 +328,9 @@ class Interpolator:
                     # differently, and these values feed the threshold search
                     out[sl, p] = np.matmul(matrices[i], work[:, : n - 1, :])[:, 0]
                     if i < n - 1:
-                        work[:, [i, n - 1]] = work[:, [n - 1, i]]
+                        left_out = work[:, i].copy()
+                        work[:, i] = work[:, n - 1]
+                        work[:, n - 1] = left_out
 
             # chunks are independent (BLAS releases the GIL): one per core
             thread_map(one_chunk, range(0, len(data), step))

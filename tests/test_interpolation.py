@@ -202,3 +202,18 @@ def test_eeg_matrices_prefetched_on_threads_are_the_serial_ones(cores, monkeypat
             goods = [c for c in range(16) if c not in bads]
             expected[e, bads] = serial.eeg_matrix(tuple(bads)) @ expected[e, goods]
     np.testing.assert_array_equal(data, expected)
+
+
+def test_leave_one_out_fills_every_channel_of_out():
+    """Picked channels get their interpolation; the others (not picked, or
+    alone of their kind) keep their data, in a given ``out`` too."""
+    epochs = eeg_epochs(n_channels=12, n_epochs=6)
+    data = epochs.get_data()
+    interp = Interpolator(epochs.info, np.arange(9))
+    out = np.full_like(data, np.nan)
+    assert interp.leave_one_out(data, out=out) is out
+    np.testing.assert_array_equal(out[:, 9:], data[:, 9:])
+    assert np.isfinite(out).all() and not np.allclose(out[:, :9], data[:, :9])
+    np.testing.assert_array_equal(interp.leave_one_out(data), out)
+    lone = Interpolator(epochs.info, [4])  # nothing to interpolate from
+    np.testing.assert_array_equal(lone.leave_one_out(data), data)
