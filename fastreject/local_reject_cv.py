@@ -145,13 +145,14 @@ def _run_local_reject_cv(
 
     interpolator = Interpolator(epochs.info, picks, dots=dots, backend=be)
     loss = np.zeros((len(consensus), len(n_interpolate), len(splits)))
+    # one private copy of the data, repaired for each n_interpolate value in
+    # turn and then restored where the repairs wrote
+    data = all_data.copy()
     for j, n_interp in enumerate(progress(list(n_interpolate), "n_interp")):
         # carried over from the previous n_interpolate value, as upstream
         labels = interpolation_labels(labels, peaks, picks, n_interp)
-        data = all_data.copy()
         interpolator.repair(data, interp_sets(labels))
         X_interp = data if all_picked else data[:, picks]
-        del data
         thresholds = np.asarray(consensus) * n_channels
         # an epoch is good for a consensus when its bad-sensor count is
         # strictly below consensus * n_channels: sort by count, keep prefixes
@@ -163,6 +164,8 @@ def _run_local_reject_cv(
             loss[:, j, f] = np.inf
             loss[usable, j, f] = rmse_to(medians[f], means[usable])
         del X_interp, folds
+        repaired = np.nonzero(labels == 2)
+        data[repaired] = all_data[repaired]
     return local_reject, loss, interpolator
 
 
