@@ -140,7 +140,7 @@ def _run_local_reject_cv(
     X = picked_data(epochs, picks)
     all_picked = X.shape[1] == all_data.shape[1]  # every channel, in order
     splits = list(cv.split(X))
-    medians = [be.median(X[test], axis=0) for _, test in splits]
+    medians = [be.median_of_rows(X, test) for _, test in splits]
     del X
 
     interpolator = Interpolator(epochs.info, picks, dots=dots, backend=be)

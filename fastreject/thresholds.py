@@ -168,7 +168,7 @@ def _compute_thresh(
     if method == "random_search":
         # best mean test score, first one on ties (scikit-learn's rank 1)
         return candidates[int(np.argmin(folds.losses(candidates)))]
-    all_threshes = np.sort(np.ptp(data, axis=1))
+    all_threshes = np.sort(folds.deltas)
     if method == "exact":
         grid = np.unique(all_threshes)
         return grid[int(np.argmin(folds.all_losses(grid)))]
@@ -208,9 +208,9 @@ def _thresholds_one_type(
     medians = None
     if fixed_seed:
         # every channel's test-fold medians in one call per fold
+        picked = data if np.array_equal(picks, np.arange(data.shape[1])) else data[:, picks]
         medians = np.stack(
-            [backend.median(data[np.ix_(test, picks)], axis=0) for _, test in shared_splits],
-            axis=1,
+            [backend.median_of_rows(picked, test) for _, test in shared_splits], axis=1
         )
     plans = []
     for i, pick in enumerate(picks):

@@ -168,6 +168,20 @@ def test_median(backend, n, axis):
     check(backend, "median", backend.median(x, axis=axis), np.median(x, axis=axis))
 
 
+@pytest.mark.parametrize("n_rows", [2, 7, 93, 150])
+def test_median_of_rows(backend, n_rows):
+    """The median of selected rows, as NumPy's of the gathered rows (NaN,
+    repeated and negative row indices included)."""
+    rng = np.random.default_rng(n_rows)
+    x = rng.standard_normal((200, 3, 70))
+    rows = rng.permutation(200)[:n_rows]
+    check(backend, "median", backend.median_of_rows(x, rows), np.median(x[rows], axis=0))
+    x[rows[0], 1, 5] = np.nan
+    check(backend, "median", backend.median_of_rows(x, rows), np.median(x[rows], axis=0))
+    odd = np.r_[rows, rows[:1], -1]
+    check(backend, "median", backend.median_of_rows(x, odd), np.median(x[odd], axis=0))
+
+
 @pytest.mark.parametrize("n", [92, 93, 129, 200])
 def test_median_many_column_blocks(backend, n):
     """Fold-median sized inputs, several column chunks (the last one partial),

@@ -133,6 +133,17 @@ class Backend:
         """Median along ``axis`` (mean of the two middle values when even)."""
         raise NotImplementedError
 
+    def median_of_rows(self, x, rows):
+        """``median(x[rows], axis=0)``; backends may avoid gathering the rows.
+
+        Parameters
+        ----------
+        x : array, shape (n_rows, ...)
+        rows : array of int
+            The rows the median is taken over.
+        """
+        return self.median(np.asarray(x)[np.asarray(rows)], axis=0)
+
     def prefix_sums(self, data, order, cuts):
         """Cumulative sums of ``data`` rows taken in ``order``, at ``cuts``.
 

@@ -302,15 +302,16 @@ def _make_median_rows(width):
                 row_j[t] = max(a, v)
 
     @njit(parallel=True, cache=True)
-    def median_rows(x, pairs, lo, hi):  # pragma: no cover - compiled
-        """Median over the rows of ``x`` (n, m); ``(out, ok)`` with ``ok``
-        False when a NaN was met (the caller defers to NumPy's NaN rules).
+    def median_rows(x, rows, pairs, lo, hi):  # pragma: no cover - compiled
+        """Median over the rows ``rows`` of ``x`` (n_rows, m); ``(out, ok)``
+        with ``ok`` False when a NaN was met (the caller defers to NumPy's
+        NaN rules).
 
         Each chunk of :data:`_MEDIAN_CHUNK` columns is read row by row into
         sub-block-major order, so that every ``n x width`` sub-block stays
         in the level-1 cache while the network runs on it.
         """
-        n, m = x.shape
+        n, m = rows.shape[0], x.shape[1]
         out = np.empty(m)
         n_sub = _MEDIAN_CHUNK // width
         n_chunks = (m + _MEDIAN_CHUNK - 1) // _MEDIAN_CHUNK
@@ -323,7 +324,7 @@ def _make_median_rows(width):
             # comparators act column by column, so it never reaches the rest
             buf = np.empty((n_sub, n, width))
             for i in range(n):
-                src = x[i]
+                src = x[rows[i]]
                 for c in range(w):
                     v = src[c0 + c]
                     buf[c // width, i, c % width] = v
@@ -452,17 +453,35 @@ class NumbaBackend(Backend):
             or x.ndim < 2
             or not _is_int(axis)
             or axis % x.ndim != 0
-            or not 2 < x.shape[0] <= _MEDIAN_NETWORK_MAX
-            or x[0].size < 64
         ):
+            return self._numpy.median(x, axis)
+        return self._median_rows(x, None)
+
+    def median_of_rows(self, x, rows):
+        x, rows = np.asarray(x), np.asarray(rows)
+        if (
+            x.dtype != np.float64
+            or x.ndim < 2
+            or rows.ndim != 1
+            or rows.dtype.kind not in "iu"
+            or (len(rows) and (rows.min() < 0 or rows.max() >= len(x)))
+        ):
+            return super().median_of_rows(x, rows)
+        return self._median_rows(x, rows)
+
+    def _median_rows(self, x, rows):
+        """Median over ``x[rows]`` (all rows when None), axis 0."""
+        n = len(x) if rows is None else len(rows)
+        if not 2 < n <= _MEDIAN_NETWORK_MAX or x[0].size < 64:
             # numpy's partition at the two middle ranks wins on small inputs
-            return self._numpy.median(x, axis)
+            return self._numpy.median(x if rows is None else x[rows], 0)
         flat = np.ascontiguousarray(x).reshape(x.shape[0], -1)
-        pairs, lo, hi = _median_plan(x.shape[0])
-        kernel = _median_rows_32 if x.shape[0] <= 128 else _median_rows_64
-        out, ok = kernel(flat, pairs, lo, hi)
+        rows = np.arange(n) if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
+        pairs, lo, hi = _median_plan(n)
+        kernel = _median_rows_32 if n <= 128 else _median_rows_64
+        out, ok = kernel(flat, rows, pairs, lo, hi)
         if not ok:
-            return self._numpy.median(x, axis)
+            return self._numpy.median(flat[rows], 0).reshape(x.shape[1:])
         return out.reshape(x.shape[1:])
 
     def kept_means(self, data, train_idx, train_keys, bounds):
