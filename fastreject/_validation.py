@@ -51,6 +51,38 @@ def warnings_given():
         _WARNED.reset(token)
 
 
+# the data array an estimator checked and the peak-to-peak amplitudes it
+# computed for it, reused by the helpers it calls on the same epochs
+_KNOWN_PEAKS = contextvars.ContextVar("fastreject_known_peaks", default=None)
+
+
+@contextlib.contextmanager
+def peaks_known(data, peaks):
+    """Let nested checks and helpers reuse ``peaks``, those of ``data``.
+
+    Parameters
+    ----------
+    data : array, shape (n_epochs, n_channels, n_times)
+        The epochs' data array (``epochs.get_data(copy=False)``); the peaks
+        are reused only for this very array object.
+    peaks : array, shape (n_epochs, n_channels)
+        Peak-to-peak amplitude of every epoch and channel.
+    """
+    token = _KNOWN_PEAKS.set((data, peaks))
+    try:
+        yield
+    finally:
+        _KNOWN_PEAKS.reset(token)
+
+
+def known_peaks(data):
+    """The peaks registered by :func:`peaks_known` for ``data``, or None."""
+    known = _KNOWN_PEAKS.get()
+    if known is not None and known[0] is data:
+        return known[1]
+    return None
+
+
 def check_epochs_type(epochs, name="epochs"):
     """Raise a TypeError unless ``epochs`` is an MNE Epochs object."""
     from mne.epochs import BaseEpochs
@@ -197,7 +229,8 @@ def check_epochs(
         (n_epochs, n_channels); called once the data are known to be loaded
         floating point. The checks then use it instead of passes over the
         data: a channel is finite where its peaks are, and its range is
-        taken as its largest peak-to-peak.
+        taken as its largest peak-to-peak. None uses the peaks registered
+        for these data by :func:`peaks_known`, if any.
 
     Returns
     -------
@@ -248,6 +281,8 @@ def check_epochs(
         )
     data = epochs.get_data(copy=False)
     check_dtype(data.dtype)
+    if peaks is None and known_peaks(data) is not None:
+        peaks = lambda: known_peaks(data)  # noqa: E731 - checked by the caller
     if peaks is not None:
         peaks = np.asarray(peaks())
         if check_finite:

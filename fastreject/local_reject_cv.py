@@ -25,6 +25,7 @@ Reproduced behaviours of autoreject 0.5.1:
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from functools import partial
 
 import numpy as np
@@ -41,6 +42,7 @@ from ._validation import (
     check_n_epochs,
     get_picks_by_type,
     handle_picks,
+    peaks_known,
     picked_data,
     warnings_given,
 )
@@ -311,9 +313,17 @@ class AutoReject(BaseEstimator):
                 f"got {self.thresh_method!r}."
             )
         cv = _check_cv(self.cv)
-        with log_level(self.verbose):
+        with log_level(self.verbose), ExitStack() as stack:
+            from .backends import get_backend
+
             picks = np.sort(handle_picks(epochs.info, self.picks))
-            check_epochs(epochs, picks)
+            # one peak-to-peak pass serves the checks here, the helpers'
+            # checks of the same epochs, and the vote
+            peaks = check_epochs(
+                epochs, picks, peaks=lambda: all_peaks(epochs, get_backend(self.backend))
+            )
+            peaks.setflags(write=False)
+            stack.enter_context(peaks_known(epochs.get_data(copy=False), peaks))
             n_interpolate, consensus = self._grids(len(picks))
             try:
                 n_splits = cv.get_n_splits()

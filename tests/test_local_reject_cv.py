@@ -188,3 +188,29 @@ def test_select_epochs_equals_copy_and_drop():
     assert epochs.drop_log == tuple(() for _ in range(len(epochs)))
     empty = select_epochs(epochs, [], "AUTOREJECT")
     assert len(empty) == 0 and all(log == ("AUTOREJECT",) for log in empty.drop_log)
+
+
+def test_fit_passes_over_the_data_for_peak_to_peaks_once(monkeypatch):
+    """The boundary check's peak-to-peak pass also serves the nested checks
+    (thresholds, CV) and the vote; no check re-reads the data."""
+    from fastreject import _validation
+    from fastreject.backends._numpy import NumpyBackend
+
+    epochs = eeg_epochs(n_channels=8, n_epochs=30)
+    shape = epochs.get_data(copy=False).shape
+    calls = []
+    original_ptp = NumpyBackend.ptp
+
+    def counting_ptp(self, x, axis=-1):
+        if np.shape(x) == shape:
+            calls.append("ptp")
+        return original_ptp(self, x, axis)
+
+    monkeypatch.setattr(NumpyBackend, "ptp", counting_ptp)
+    monkeypatch.setattr(
+        _validation, "channel_ranges", lambda *a: calls.append("ranges") or 1 / 0
+    )
+    ar = fastreject.AutoReject(cv=3, random_state=0, verbose=False, backend="numpy")
+    ar.fit(epochs)
+    assert calls == ["ptp"]
+    assert _validation.known_peaks(epochs.get_data(copy=False)) is None  # released
