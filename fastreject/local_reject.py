@@ -12,6 +12,8 @@ cross-validation.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
@@ -24,6 +26,7 @@ from ._validation import (
     check_fitted_channels,
     get_picks_by_type,
     handle_picks,
+    peaks_known,
     warnings_given,
 )
 
@@ -287,9 +290,19 @@ class LocalAutoReject(BaseEstimator):
 
         check_epochs_type(epochs)
         check_consensus(self.consensus)
-        with log_level(self.verbose):
+        with log_level(self.verbose), contextlib.ExitStack() as stack:
+            from .backends import get_backend
+
             self.picks_ = handle_picks(epochs.info, self.picks)
-            check_epochs(epochs, self.picks_, single_type=True)
+            peaks = check_epochs(
+                epochs,
+                self.picks_,
+                single_type=True,
+                peaks=lambda: all_peaks(epochs, get_backend(self.backend)),
+            )
+            peaks.setflags(write=False)
+            # reused by the threshold function's checks of the same epochs
+            stack.enter_context(peaks_known(epochs.get_data(copy=False), peaks))
             ch_type = get_picks_by_type(epochs.info, self.picks_)[0][0]
             self.consensus_ = {ch_type: self.consensus}
             self.n_interpolate_ = {ch_type: self.n_interpolate}

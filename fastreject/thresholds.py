@@ -256,6 +256,7 @@ def _compute_thresholds(
 ):
     """:func:`compute_thresholds` with precomputed MEG ``dots`` (internal)."""
     from .backends import get_backend
+    from .local_reject import all_peaks
 
     if method not in _METHODS:
         raise ValueError(
@@ -264,7 +265,10 @@ def _compute_thresholds(
     check_epochs_type(epochs)
     with log_level(verbose):
         picks = handle_picks(epochs.info, picks)
-        check_epochs(epochs, picks, check_loc=augment)
+        be = get_backend(backend)
+        # the checks read the peak-to-peaks (registered by a calling
+        # estimator, else computed in one pass) rather than the data
+        check_epochs(epochs, picks, check_loc=augment, peaks=lambda: all_peaks(epochs, be))
         # the 80/20 stratified split needs two test and two training epochs
         # of each class (original, and augmented when augment=True)
         check_n_epochs(
@@ -273,7 +277,6 @@ def _compute_thresholds(
             "the threshold search (an 80/20 split of the "
             + ("original and augmented epochs)" if augment else "epochs)"),
         )
-        be = get_backend(backend)
         threshes = {}
         for _, this_picks in get_picks_by_type(epochs.info, picks):
             threshes.update(
