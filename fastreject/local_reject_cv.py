@@ -154,7 +154,8 @@ def _run_local_reject_cv(
         # carried over from the previous n_interpolate value, as upstream
         labels = interpolation_labels(labels, peaks, picks, n_interp)
         interpolator.repair(data, interp_sets(labels))
-        X_interp = data if all_picked else data[:, picks]
+        # C-ordered (``data[:, picks]`` is not), as the prefix sums read it
+        X_interp = data if all_picked else np.take(data, picks, axis=1)
         thresholds = np.asarray(consensus) * n_channels
         # an epoch is good for a consensus when its bad-sensor count is
         # strictly below consensus * n_channels: sort by count, keep prefixes

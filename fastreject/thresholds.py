@@ -208,7 +208,8 @@ def _thresholds_one_type(
     medians = None
     if fixed_seed:
         # every channel's test-fold medians in one call per fold
-        picked = data if np.array_equal(picks, np.arange(data.shape[1])) else data[:, picks]
+        all_picked = np.array_equal(picks, np.arange(data.shape[1]))
+        picked = data if all_picked else np.take(data, picks, axis=1)  # C-ordered
         medians = np.stack(
             [backend.median_of_rows(picked, test) for _, test in shared_splits], axis=1
         )

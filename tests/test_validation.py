@@ -586,3 +586,17 @@ def test_torch_never_shares_a_read_only_array():
     t = get_backend("torch").asarray(x)
     t[0, 0] = -1.0
     assert x[0, 0] == 0.0 and isinstance(t, torch.Tensor)
+
+
+def test_picked_data_is_read_only_and_c_ordered():
+    """A subset of channels comes back C-ordered (``data[:, picks]`` is not),
+    so the compiled kernels read it without copying it again."""
+    from fastreject._validation import picked_data
+
+    epochs = eeg_epochs(n_channels=6, n_epochs=5)
+    data = epochs.get_data(copy=False)
+    for picks in ([0, 2, 5], list(range(6))):
+        got = picked_data(epochs, picks)
+        assert got.flags.c_contiguous and not got.flags.writeable
+        np.testing.assert_array_equal(got, data[:, picks])
+    assert np.shares_memory(picked_data(epochs, range(6)), data)  # no copy
