@@ -112,6 +112,7 @@ class Interpolator:
         self.info = info
         eeg_all, meg_all = _meg_and_eeg_indices(info)
         picks = [int(p) for p in picks]
+        self.picks = picks
         self.eeg_picks = [p for p in picks if p in eeg_all]
         meg_set = set(meg_all.tolist())
         self.meg_picks = [p for p in picks if p in meg_set]
@@ -261,7 +262,7 @@ class Interpolator:
             )
         return data
 
-    def leave_one_out(self, data, out=None):
+    def leave_one_out(self, data, out=None, picks_only=False):
         """Each pick interpolated from the other picks of its kind.
 
         This is autoreject's data augmentation for threshold learning. It is
@@ -278,26 +279,34 @@ class Interpolator:
             All channels of the epochs (not modified).
         out : array, shape (n_epochs, n_channels, n_times) | None
             Where to write the result (e.g. the second half of the augmented
-            epochs, sparing a copy); None allocates it.
+            epochs, sparing a copy); None allocates it. With ``picks_only``,
+            its second axis holds the picks only (in their order at
+            construction).
+        picks_only : bool
+            Whether the result holds only the picked channels.
 
         Returns
         -------
-        out : array, shape (n_epochs, n_channels, n_times)
-            A copy of ``data`` whose picked channels are replaced by their
-            leave-one-out interpolation.
+        out : array, shape (n_epochs, n_channels or n_picks, n_times)
+            A copy of ``data`` (of its picks, with ``picks_only``) whose
+            picked channels are replaced by their leave-one-out
+            interpolation.
         """
         kinds = [
             (kind, kind_picks)
             for kind, kind_picks in (("eeg", self.eeg_picks), ("meg", self.meg_picks))
             if len(kind_picks) >= 2  # a lone channel has no neighbour
         ]
+        # where each channel goes in ``out``
+        channels = self.picks if picks_only else range(data.shape[1])
+        column = {p: i for i, p in enumerate(channels)}
         if out is None:
-            out = np.empty_like(data)
+            out = np.empty((len(data), len(column), data.shape[2]), dtype=data.dtype)
         # every channel the loop below does not overwrite keeps its data
-        written = [p for _, kind_picks in kinds for p in kind_picks]
-        kept = np.setdiff1d(np.arange(data.shape[1]), written)
-        if len(kept):
-            out[:, kept] = data[:, kept]
+        written = {p for _, kind_picks in kinds for p in kind_picks}
+        kept = [p for p in channels if p not in written]
+        if kept:
+            out[:, [column[p] for p in kept]] = data[:, kept]
         eeg_pos = get_channel_positions(self.info, self.eeg_picks)
         for kind, kind_picks in kinds:
             n = len(kind_picks)
@@ -326,7 +335,7 @@ class Interpolator:
                 for i, p in enumerate(kind_picks):
                     # on the host whatever the backend: device products round
                     # differently, and these values feed the threshold search
-                    out[sl, p] = np.matmul(matrices[i], work[:, : n - 1, :])[:, 0]
+                    out[sl, column[p]] = np.matmul(matrices[i], work[:, : n - 1, :])[:, 0]
                     if i < n - 1:
                         left_out = work[:, i].copy()
                         work[:, i] = work[:, n - 1]

@@ -184,19 +184,24 @@ def _thresholds_one_type(
     from .interpolation import Interpolator
 
     data = epochs.get_data(copy=False)
+    picks = np.asarray(picks)
     n_epochs = len(data)
     y = np.ones(n_epochs)
+    # from here on ``data`` holds the picked channels only, C-ordered
+    # (``data[:, picks]`` is not): column i is channel picks[i]
     if augment:
         interp = Interpolator(
             epochs.info, picks, dots=dots, dots_mode="fast", backend=backend
         )
         logger.info("Creating augmented epochs")
         # the epochs, then their leave-one-out versions, in one array
-        augmented = np.empty((2 * n_epochs,) + data.shape[1:], dtype=data.dtype)
-        augmented[:n_epochs] = data
-        interp.leave_one_out(data, out=augmented[n_epochs:])
+        augmented = np.empty((2 * n_epochs, len(picks), data.shape[2]), dtype=data.dtype)
+        np.take(data, picks, axis=1, out=augmented[:n_epochs], mode="clip")
+        interp.leave_one_out(data, out=augmented[n_epochs:], picks_only=True)
         data = augmented
         y = np.r_[np.zeros(n_epochs), np.ones(n_epochs)]
+    elif not np.array_equal(picks, np.arange(data.shape[1])):
+        data = np.take(data, picks, axis=1)
     cv = StratifiedShuffleSplit(n_splits=10, test_size=0.2, random_state=random_state)
     # Draw every random quantity first, sequentially in channel order, so that
     # a shared RandomState advances exactly as in autoreject's loop whatever
@@ -204,28 +209,26 @@ def _thresholds_one_type(
     # RandomizedSearchCV does). With an int seed every channel gets the same
     # split, so it is drawn once.
     fixed_seed = isinstance(random_state, (int, np.integer))
-    shared_splits = list(cv.split(data[:, picks[0]], y)) if fixed_seed else None
+    shared_splits = list(cv.split(data[:, 0], y)) if fixed_seed else None
     medians = None
     if fixed_seed:
         # every channel's test-fold medians in one call per fold
-        all_picked = np.array_equal(picks, np.arange(data.shape[1]))
-        picked = data if all_picked else np.take(data, picks, axis=1)  # C-ordered
         medians = np.stack(
-            [backend.median_of_rows(picked, test) for _, test in shared_splits], axis=1
+            [backend.median_of_rows(data, test) for _, test in shared_splits], axis=1
         )
     plans = []
-    for i, pick in enumerate(picks):
+    for i in range(len(picks)):
         candidates = None
         if method == "random_search":
-            all_threshes = np.sort(np.ptp(data[:, pick], axis=1))
+            all_threshes = np.sort(np.ptp(data[:, i], axis=1))
             candidates = _random_search_candidates(all_threshes, random_state)
-        splits = shared_splits if fixed_seed else list(cv.split(data[:, pick], y))
-        plans.append((pick, splits, candidates, None if medians is None else medians[i]))
+        splits = shared_splits if fixed_seed else list(cv.split(data[:, i], y))
+        plans.append((i, splits, candidates, None if medians is None else medians[i]))
 
     def one(plan):
-        pick, splits, candidates, this_medians = plan
+        column, splits, candidates, this_medians = plan
         return _compute_thresh(
-            np.ascontiguousarray(data[:, pick]),
+            np.ascontiguousarray(data[:, column]),
             method,
             splits,
             random_state,

@@ -217,3 +217,9 @@ def test_leave_one_out_fills_every_channel_of_out():
     np.testing.assert_array_equal(interp.leave_one_out(data), out)
     lone = Interpolator(epochs.info, [4])  # nothing to interpolate from
     np.testing.assert_array_equal(lone.leave_one_out(data), data)
+    # only the picks, in their order at construction
+    picks = [7, 2, 0, 5]
+    full = Interpolator(epochs.info, picks).leave_one_out(data)
+    only = Interpolator(epochs.info, picks).leave_one_out(data, picks_only=True)
+    np.testing.assert_array_equal(only, full[:, picks])
+    np.testing.assert_array_equal(lone.leave_one_out(data, picks_only=True), data[:, [4]])
