@@ -286,20 +286,10 @@ _MEDIAN_CHUNK = 512
 
 def _make_median_rows(width):
     """A median kernel whose selection network runs on sub-blocks of
-    ``width`` columns (a compile-time constant: the network's inner loop is
-    then whole vector registers, with no scalar remainder whose narrow
-    stores would stall the next comparator's wide loads)."""
-
-    @njit(cache=True, inline="always")
-    def network(rows, pairs):  # pragma: no cover - compiled
-        for q in range(pairs.shape[0]):
-            row_i = rows[pairs[q, 0]]
-            row_j = rows[pairs[q, 1]]
-            for t in range(width):
-                a = row_i[t]
-                v = row_j[t]
-                row_i[t] = min(a, v)
-                row_j[t] = max(a, v)
+    ``width`` columns (a compile-time constant once :func:`_run_network` is
+    inlined: the network's inner loop is then whole vector registers, with
+    no scalar remainder whose narrow stores would stall the next
+    comparator's wide loads)."""
 
     @njit(parallel=True, cache=True)
     def median_rows(x, rows, pairs, lo, hi):  # pragma: no cover - compiled
@@ -332,7 +322,7 @@ def _make_median_rows(width):
                         nan_seen[b] = True
             for k in range(used):
                 sub = buf[k]
-                network(sub, pairs)
+                _run_network(sub, pairs, width)
                 for c in range(min(width, w - k * width)):
                     t = c0 + k * width + c
                     out[t] = sub[lo, c] if lo == hi else (sub[lo, c] + sub[hi, c]) / 2
