@@ -385,3 +385,29 @@ def test_autoreject_with_tiny_budget(monkeypatch):
     assert_array_equal(got_log.labels, want_log.labels)
     assert_array_equal(got_log.bad_epochs, want_log.bad_epochs)
     assert_allclose(got.get_data(), want.get_data(), rtol=1e-12, atol=1e-12 * 1e-4)
+
+
+def test_numpy_ransac_buffers_stay_within_the_host_budget(monkeypatch):
+    """The numpy backend's RANSAC prediction buffers, for all its workers
+    together, are bounded by HOST_RANSAC_CHUNK_ELEMENTS (one epoch at least),
+    whatever the number of epochs; the correlations do not change."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((200, 8, 100))
+    mappings = rng.standard_normal((400, 8)) * (rng.random((400, 8)) < 0.5)
+    be = get_backend("numpy")
+    expected = be.ransac_correlations(data, mappings, 50)
+    monkeypatch.setattr(_common, "HOST_RANSAC_CHUNK_ELEMENTS", 2**16)
+    import fastreject.backends._numpy as numpy_backend
+
+    monkeypatch.setattr(numpy_backend, "HOST_RANSAC_CHUNK_ELEMENTS", 2**16)
+    tracemalloc.start()
+    try:
+        got = be.ransac_correlations(data, mappings, 50)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert_array_equal(got, expected)
+    # all 200 epochs at once would need 200 * 8 * 100 * 50 * 8 B = 64 MB
+    assert peak < 4 * 2**20

@@ -17,7 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import Backend
-from ._common import check_prefix_args, ransac_chunk, ransac_subsets
+from ._common import (
+    HOST_RANSAC_CHUNK_ELEMENTS,
+    check_prefix_args,
+    ransac_chunk,
+    ransac_subsets,
+)
 
 
 class NumpyBackend(Backend):
@@ -84,7 +89,9 @@ class NumpyBackend(Backend):
         n_epochs, n_channels, n_times = data.shape
         subsets = ransac_subsets(mappings, n_resample)
         n_workers = max(1, min(_cpu_count(), n_epochs))
-        chunk = ransac_chunk(n_channels, n_times, n_resample * n_workers)
+        chunk = ransac_chunk(
+            n_channels, n_times, n_resample * n_workers, HOST_RANSAC_CHUNK_ELEMENTS
+        )
         n_workers = max(1, min(n_workers, -(-n_epochs // chunk)))
         corr = np.empty((n_epochs, n_channels))
         starts = list(range(0, n_epochs, chunk))
