@@ -194,9 +194,9 @@ class Interpolator:
 
         Each is a pseudo-inverse of a matrix as large as the MEG picks
         (milliseconds in LAPACK, which releases the GIL), so threads help.
-        With SSP projectors MNE's
-        code path sets the global log level, which threads must not race on,
-        so those matrices stay serial (computed on demand).
+        With SSP projectors MNE's code path sets the global log level, which
+        threads must not race on, so those matrices stay serial (computed on
+        demand).
         """
         self._meg_setup()
         todo = [b for b in dict.fromkeys(bad_sets) if ("meg", b) not in self._cache]
