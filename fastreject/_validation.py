@@ -83,6 +83,19 @@ def known_peaks(data):
     return None
 
 
+@contextlib.contextmanager
+def epochs_checked_once(epochs, picks, backend, **kwargs):
+    """:func:`check_epochs` from one peak-to-peak pass of ``backend``; the
+    peaks (read-only) are yielded and registered with :func:`peaks_known`
+    for the nested checks and helpers of the block."""
+    from .local_reject import all_peaks
+
+    peaks = check_epochs(epochs, picks, peaks=lambda: all_peaks(epochs, backend), **kwargs)
+    peaks.setflags(write=False)
+    with peaks_known(epochs.get_data(copy=False), peaks):
+        yield peaks
+
+
 def check_epochs_type(epochs, name="epochs"):
     """Raise a TypeError unless ``epochs`` is an MNE Epochs object."""
     from mne.epochs import BaseEpochs
@@ -282,8 +295,9 @@ def check_epochs(
         )
     data = epochs.get_data(copy=False)
     check_dtype(data.dtype)
-    if peaks is None and known_peaks(data) is not None:
-        peaks = lambda: known_peaks(data)  # noqa: E731 - checked by the caller
+    known = known_peaks(data)
+    if peaks is None and known is not None:
+        peaks = lambda: known  # noqa: E731 - computed by the calling estimator
     if peaks is not None:
         peaks = np.asarray(peaks())
         if check_finite:

@@ -21,12 +21,11 @@ from sklearn.utils.validation import check_is_fitted
 from ._logging import log_level
 from ._validation import (
     check_consensus,
-    check_epochs,
     check_epochs_type,
     check_fitted_channels,
     get_picks_by_type,
+    epochs_checked_once,
     handle_picks,
-    peaks_known,
     warnings_given,
 )
 
@@ -294,15 +293,12 @@ class LocalAutoReject(BaseEstimator):
             from .backends import get_backend
 
             self.picks_ = handle_picks(epochs.info, self.picks)
-            peaks = check_epochs(
-                epochs,
-                self.picks_,
-                single_type=True,
-                peaks=lambda: all_peaks(epochs, get_backend(self.backend)),
+            # the peaks are reused by the threshold function's checks
+            stack.enter_context(
+                epochs_checked_once(
+                    epochs, self.picks_, get_backend(self.backend), single_type=True
+                )
             )
-            peaks.setflags(write=False)
-            # reused by the threshold function's checks of the same epochs
-            stack.enter_context(peaks_known(epochs.get_data(copy=False), peaks))
             ch_type = get_picks_by_type(epochs.info, self.picks_)[0][0]
             self.consensus_ = {ch_type: self.consensus}
             self.n_interpolate_ = {ch_type: self.n_interpolate}

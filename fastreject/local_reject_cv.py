@@ -40,9 +40,9 @@ from ._validation import (
     check_fitted_channels,
     check_int_array,
     check_n_epochs,
+    epochs_checked_once,
     get_picks_by_type,
     handle_picks,
-    peaks_known,
     picked_data,
     warnings_given,
 )
@@ -320,11 +320,7 @@ class AutoReject(BaseEstimator):
             picks = np.sort(handle_picks(epochs.info, self.picks))
             # one peak-to-peak pass serves the checks here, the helpers'
             # checks of the same epochs, and the vote
-            peaks = check_epochs(
-                epochs, picks, peaks=lambda: all_peaks(epochs, get_backend(self.backend))
-            )
-            peaks.setflags(write=False)
-            stack.enter_context(peaks_known(epochs.get_data(copy=False), peaks))
+            stack.enter_context(epochs_checked_once(epochs, picks, get_backend(self.backend)))
             n_interpolate, consensus = self._grids(len(picks))
             try:
                 n_splits = cv.get_n_splits()
