@@ -157,14 +157,29 @@ def picked_data(epochs, picks):
     data : ndarray, shape (n_epochs, len(picks), n_times)
     """
     data = epochs.get_data(copy=False)
-    picks = np.asarray(picks, dtype=int)
-    if np.array_equal(picks, np.arange(data.shape[1])):
+    view = picked_channels(data, picks)
+    if view is data:
         view = data.view()
-    else:
-        # C-ordered, unlike ``data[:, picks]``, so kernels need not copy it
-        view = np.take(data, picks, axis=1)
     view.flags.writeable = False
     return view
+
+
+def picked_channels(data, picks):
+    """``data[:, picks]``, C-ordered: ``data`` itself when ``picks`` are
+    every channel in order, else a copy.
+
+    ``data[:, picks]`` with integer picks is strided, and compiled kernels
+    would copy it again on every call.
+
+    Parameters
+    ----------
+    data : array, shape (n_epochs, n_channels, n_times)
+    picks : array-like of int
+    """
+    picks = np.asarray(picks, dtype=int)
+    if np.array_equal(picks, np.arange(data.shape[1])):
+        return data
+    return np.take(data, picks, axis=1)
 
 
 def has_valid_locs(info, picks):

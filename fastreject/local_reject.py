@@ -23,8 +23,8 @@ from ._validation import (
     check_consensus,
     check_epochs_type,
     check_fitted_channels,
-    get_picks_by_type,
     epochs_checked_once,
+    get_picks_by_type,
     handle_picks,
     warnings_given,
 )

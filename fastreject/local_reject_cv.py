@@ -43,6 +43,7 @@ from ._validation import (
     epochs_checked_once,
     get_picks_by_type,
     handle_picks,
+    picked_channels,
     picked_data,
     warnings_given,
 )
@@ -140,7 +141,6 @@ def _run_local_reject_cv(
     peaks = all_peaks(epochs)
     labels, counts = local_reject._vote_bad_epochs(epochs, picks, peaks)
     X = picked_data(epochs, picks)
-    all_picked = X.shape[1] == all_data.shape[1]  # every channel, in order
     splits = list(cv.split(X))
     medians = [be.median_of_rows(X, test) for _, test in splits]
     del X
@@ -154,8 +154,7 @@ def _run_local_reject_cv(
         # carried over from the previous n_interpolate value, as upstream
         labels = interpolation_labels(labels, peaks, picks, n_interp)
         interpolator.repair(data, interp_sets(labels))
-        # C-ordered (``data[:, picks]`` is not), as the prefix sums read it
-        X_interp = data if all_picked else np.take(data, picks, axis=1)
+        X_interp = picked_channels(data, picks)
         thresholds = np.asarray(consensus) * n_channels
         # an epoch is good for a consensus when its bad-sensor count is
         # strictly below consensus * n_channels: sort by count, keep prefixes

@@ -42,6 +42,7 @@ from ._validation import (
     check_n_epochs,
     get_picks_by_type,
     handle_picks,
+    picked_channels,
 )
 
 _METHODS = ("bayesian_optimization", "random_search", "exact")
@@ -200,8 +201,8 @@ def _thresholds_one_type(
         interp.leave_one_out(data, out=augmented[n_epochs:], picks_only=True)
         data = augmented
         y = np.r_[np.zeros(n_epochs), np.ones(n_epochs)]
-    elif not np.array_equal(picks, np.arange(data.shape[1])):
-        data = np.take(data, picks, axis=1)
+    else:
+        data = picked_channels(data, picks)
     cv = StratifiedShuffleSplit(n_splits=10, test_size=0.2, random_state=random_state)
     # Draw every random quantity first, sequentially in channel order, so that
     # a shared RandomState advances exactly as in autoreject's loop whatever
