@@ -332,8 +332,9 @@ def _make_median_rows(width):
 
 
 #: sub-block widths measured fastest: 32 columns up to 128 rows, 64 beyond
-#: (EEGMMIDB fold medians, 93 x 41,024: 8.6 -> 4.5 ms; 600 x 61,506: 118 ->
-#: 103 ms)
+#: (kernel alone: EEGMMIDB fold medians, 93 x 41,024, 8.6 -> 4.5 ms; 600 x
+#: 61,506, 118 -> 103 ms, though ``median`` hands inputs of more than
+#: _MEDIAN_NETWORK_MAX rows to NumPy)
 _median_rows_32 = _make_median_rows(32)
 _median_rows_64 = _make_median_rows(64)
 
