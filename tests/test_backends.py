@@ -363,6 +363,30 @@ def test_backend_really_runs(backend, monkeypatch):
         assert type(backend).__module__ == "fastreject.backends._numpy"
 
 
+def test_numba_wide_vectors_attribute():
+    """``_wide_vectors()`` marks the compiled function (the parallel loop's
+    one when called in a ``prange`` body) with LLVM's preferred vector width
+    of 512 bits; the function still computes the same values."""
+    pytest.importorskip("numba")
+    from numba import njit, prange
+
+    from fastreject.backends import _numba
+
+    @njit(parallel=True)
+    def scaled(x):
+        out = np.empty_like(x)
+        for i in prange(x.shape[0]):
+            _numba._wide_vectors()
+            for t in range(x.shape[1]):
+                out[i, t] = 3.0 * x[i, t] - 1.0
+        return out
+
+    x = np.random.default_rng(0).standard_normal((4, 37))
+    assert np.array_equal(scaled(x), 3.0 * x - 1.0)
+    llvm = "\n".join(scaled.inspect_llvm().values())
+    assert _numba._WIDE_VECTORS_ATTRIBUTE in llvm
+
+
 @pytest.mark.parametrize("name", ["torch:cuda", "jax:gpu"])
 def test_gpu_kernels(name):
     """The same checks on a GPU; skipped without one."""
