@@ -156,6 +156,24 @@ def test_ptp(backend, axis):
     check(backend, "ptp", backend.ptp(x, axis=axis), np.ptp(x, axis=axis))
 
 
+@pytest.mark.parametrize("n_times", [1, 2, 7, 8, 9, 16, 17, 641])
+def test_ptp_special_values(backend, n_times):
+    """Rows of every length around the numba kernel's eight lanes, with a
+    NaN, an infinity, both infinities, signed zeros or only infinities."""
+    rng = np.random.default_rng(n_times)
+    x = rng.standard_normal((40, n_times))
+    specials = ([np.nan], [np.inf], [-np.inf, np.inf], [-0.0, 0.0], [-np.inf])
+    for row in range(0, 30, 3):
+        for value in specials[row % len(specials)]:
+            x[row, rng.integers(n_times)] = value
+    x[-1] = np.inf
+    x[-2] = -0.0
+    with np.errstate(invalid="ignore"):
+        expected = np.ptp(x, axis=-1)
+        got = backend.ptp(x, axis=-1)
+    check(backend, "ptp", got, expected)
+
+
 @pytest.mark.parametrize("n", [1, 2, 7, 8, 50, 51])
 @pytest.mark.parametrize("axis", [0, -1])
 def test_median(backend, n, axis):

@@ -78,24 +78,60 @@ _PREFIX_BLOCK = 256
 _PREFIX_MIN_BLOCK = 64
 
 
+@njit(cache=True, inline="always")
+def _lower(v, m):  # pragma: no cover - compiled
+    """The smaller of ``v`` and ``m``, ``m`` when ``v`` is NaN (a select that
+    LLVM vectorises, unlike a branch)."""
+    return v if v < m else m
+
+
+@njit(cache=True, inline="always")
+def _higher(v, m):  # pragma: no cover - compiled
+    return v if v > m else m
+
+
 @njit(parallel=True, cache=True)
 def _ptp_rows(x):  # pragma: no cover - compiled
+    """``max - min`` of each row; NaN for rows holding a NaN.
+
+    The extremes of a row are exact whatever the order of the comparisons,
+    so each row runs in eight interleaved lanes (the lanes are whole SSA
+    values, which LLVM packs into one vector register; a minimum over one
+    running value is a chain it cannot vectorise without fast-math). NaNs
+    never win a comparison and are flagged separately.
+    """
     n_rows, n = x.shape
     out = np.empty(n_rows)
     for i in prange(n_rows):
         _wide_vectors()
-        lo = x[i, 0]
-        hi = x[i, 0]
-        has_nan = lo != lo
-        for t in range(1, n):
-            v = x[i, t]
-            if v < lo:
-                lo = v
-            if v > hi:
-                hi = v
-            if v != v:
-                has_nan = True
-        out[i] = np.nan if has_nan else hi - lo
+        row = x[i]
+        lo0 = lo1 = lo2 = lo3 = lo4 = lo5 = lo6 = lo7 = row[0]
+        hi0 = hi1 = hi2 = hi3 = hi4 = hi5 = hi6 = hi7 = row[0]
+        nan = row[0] != row[0]
+        m = n - n % 8
+        for t in range(0, m, 8):
+            v0, v1, v2, v3 = row[t], row[t + 1], row[t + 2], row[t + 3]
+            v4, v5, v6, v7 = row[t + 4], row[t + 5], row[t + 6], row[t + 7]
+            lo0, lo1 = _lower(v0, lo0), _lower(v1, lo1)
+            lo2, lo3 = _lower(v2, lo2), _lower(v3, lo3)
+            lo4, lo5 = _lower(v4, lo4), _lower(v5, lo5)
+            lo6, lo7 = _lower(v6, lo6), _lower(v7, lo7)
+            hi0, hi1 = _higher(v0, hi0), _higher(v1, hi1)
+            hi2, hi3 = _higher(v2, hi2), _higher(v3, hi3)
+            hi4, hi5 = _higher(v4, hi4), _higher(v5, hi5)
+            hi6, hi7 = _higher(v6, hi6), _higher(v7, hi7)
+            nan |= (((v0 != v0) | (v1 != v1)) | ((v2 != v2) | (v3 != v3))) | (
+                ((v4 != v4) | (v5 != v5)) | ((v6 != v6) | (v7 != v7))
+            )
+        for t in range(m, n):
+            v = row[t]
+            lo0, hi0 = _lower(v, lo0), _higher(v, hi0)
+            nan |= v != v
+        lo = _lower(_lower(lo1, lo0), _lower(lo3, lo2))
+        lo = _lower(lo, _lower(_lower(lo5, lo4), _lower(lo7, lo6)))
+        hi = _higher(_higher(hi1, hi0), _higher(hi3, hi2))
+        hi = _higher(hi, _higher(_higher(hi5, hi4), _higher(hi7, hi6)))
+        out[i] = np.nan if nan else hi - lo
     return out
 
 
