@@ -5,9 +5,12 @@ means an MNE upgrade touches this file only. Each entry says what it is for
 and since when the current location exists; when MNE exposes a public
 equivalent the shim can go.
 
-The interpolation helpers are used *as MNE implements them* on purpose: the
-repaired data of autoreject 0.5.1 are produced by these functions, and calling
-the same numerical code is what keeps fastreject's repairs identical.
+The MEG interpolation helpers are used *as MNE implements them* on purpose:
+the repaired data of autoreject 0.5.1 are produced by these functions, and
+calling the same numerical code is what keeps fastreject's repairs identical.
+The EEG spline matrices are computed by
+:class:`fastreject.interpolation._EEGSpline` with MNE's very operations (the
+tests compare them bit for bit with ``_make_interpolation_matrix``).
 """
 
 from __future__ import annotations
@@ -25,18 +28,6 @@ def picks_to_idx(info, picks, exclude="bads"):
     from mne._fiff.pick import _picks_to_idx
 
     return _picks_to_idx(info, picks, exclude=exclude)
-
-
-def make_interpolation_matrix(pos_from, pos_to, alpha=1e-5):
-    """Spherical-spline interpolation matrix (Perrin et al., 1989).
-
-    ``mne.channels.interpolation._make_interpolation_matrix`` (MNE >= 0.9).
-    Positions are projected on the unit sphere *around the origin* by MNE;
-    no sphere fitting or centring happens here.
-    """
-    from mne.channels.interpolation import _make_interpolation_matrix
-
-    return _make_interpolation_matrix(pos_from, pos_to, alpha=alpha)
 
 
 def read_coil_defs():

@@ -30,7 +30,6 @@ from ._mne_compat import (
     MegMapping,
     compute_meg_dots,
     get_channel_positions,
-    make_interpolation_matrix,
 )
 from ._parallel import thread_map
 
@@ -42,36 +41,129 @@ def _legendre_factors(stiffness=4, n_terms=50):
     return np.r_[0.0, (2 * n + 1) / (n**stiffness * (n + 1) ** stiffness * 4 * np.pi)]
 
 
-class _EEGSpline:
-    """Spherical-spline interpolation for one EEG montage, many bad sets.
+#: spline-series values (and as many more of systems) computed at once by
+#: :meth:`_EEGSpline.matrices`, at most about (16 MB of each)
+_SPLINE_GROUP_ELEMENTS = 2**21
 
-    The spline kernel between every pair of sensors is evaluated once; the
-    matrix for a bad set then only needs a pseudo-inverse of the good
-    sensors' block, as in MNE's ``_make_interpolation_matrix`` (positions
-    projected on the unit sphere around the origin, regularisation 1e-5 on
-    the diagonal, a constant term). Equal to MNE's matrices up to rounding.
+
+class _EEGSpline:
+    """MNE's spherical-spline matrices for one EEG montage, many channel sets.
+
+    MNE's ``_make_interpolation_matrix`` scales the positions onto the unit
+    sphere around the origin, takes the cosines between sensors with two
+    matrix products, evaluates the spline series (50 Legendre terms, the
+    expensive part) on every cosine, adds the regularisation 1e-5 to the
+    diagonal and pseudo-inverts the system bordered by a constant term.
+
+    Here the series is evaluated once, on the cosines between all sensors.
+    A matrix for a channel set recomputes only its cosines, with the very
+    products MNE computes (same shapes and operands, so the same BLAS calls:
+    their last bit depends on the routine and kernel picked); where a cosine
+    equals the all-sensor one, the series value is reused, elsewhere it is
+    evaluated again. The series is elementwise and the pseudo-inverse is
+    SciPy's (:mod:`fastreject._lapack`), so every matrix equals MNE's bit
+    for bit, whatever the BLAS.
+
+    Parameters
+    ----------
+    pos : array, shape (n_channels, 3)
+        Sensor positions as stored (no sphere fit, no centring).
+    alpha : float
+        Regularisation of the spline system (MNE's and autoreject's 1e-5).
     """
 
-    alpha = 1e-5
-
-    def __init__(self, pos):
+    def __init__(self, pos, alpha=1e-5):
         from numpy.polynomial.legendre import legval
 
-        unit = pos / np.linalg.norm(pos, axis=1, keepdims=True)
-        self.kernel = legval(unit @ unit.T, _legendre_factors())
+        unit = np.array(pos, dtype=float)
+        norms = np.linalg.norm(unit, axis=1)
+        mask = norms > 0
+        unit[mask] /= norms[mask, np.newaxis]  # as MNE's _normalize_vectors
+        self.unit = unit
+        self.alpha = alpha
+        self._factors = _legendre_factors()
+        self._legval = legval
+        self.cosines = unit.dot(unit.T)
+        self.kernel = legval(self.cosines, self._factors)
 
-    def matrix(self, goods, bads):
-        # scipy.linalg.pinv's numbers, with the SVD outside the GIL
+    def _series(self, blocks):
+        """The series on each ``(cosines, rows, cols)`` of ``blocks`` (the
+        cosines between ``rows`` and ``cols``): looked up where the cosine
+        is the all-sensor one, else evaluated, in one call for all blocks."""
+        values, others = [], []
+        for cosines, rows, cols in blocks:
+            index = np.ix_(rows, cols)
+            values.append(self.kernel[index])
+            others.append(cosines != self.cosines[index])
+        pending = [cosines[other] for (cosines, _, _), other in zip(blocks, others)]
+        if sum(len(p) for p in pending):
+            series = self._legval(np.concatenate(pending), self._factors)
+            start = 0
+            for value, other, p in zip(values, others, pending):
+                value[other] = series[start : start + len(p)]
+                start += len(p)
+        return values
+
+    def matrices(self, pairs):
+        """Interpolation matrices for many (from, to) channel sets.
+
+        Parameters
+        ----------
+        pairs : list of (array of int, array of int)
+            For each matrix, the channels interpolated from and those
+            interpolated to (indices into ``pos``).
+
+        Returns
+        -------
+        matrices : list of array, shape (len(to), len(from))
+            ``_make_interpolation_matrix(pos[from], pos[to], alpha)``.
+        """
+        pairs = [
+            (np.asarray(frm, dtype=np.intp), np.asarray(to, dtype=np.intp)) for frm, to in pairs
+        ]
+        # a group at a time, so that the cosines, systems and inverses held
+        # at once stay bounded (a 256-channel leave-one-out needs 256
+        # systems of 256 x 256)
+        out, group, size = [], [], 0
+        for frm, to in pairs:
+            group.append((frm, to))
+            size += len(frm) * (len(frm) + len(to) + 1)
+            if size >= _SPLINE_GROUP_ELEMENTS:
+                out += self._matrices(group)
+                group, size = [], 0
+        return out + (self._matrices(group) if group else [])
+
+    def _matrices(self, pairs):
+        """:meth:`matrices` for one group of pairs (index arrays)."""
+        # scipy.linalg.pinv's numbers, with the SVD outside the GIL, so the
+        # pseudo-inverses share the cores
         from ._lapack import pinv
 
-        n = len(goods)
-        C = np.ones((n + 1, n + 1))
-        C[:n, :n] = self.kernel[np.ix_(goods, goods)]
-        C[np.arange(n), np.arange(n)] += self.alpha
-        C[n, n] = 0.0
-        rhs = np.ones((len(bads), n + 1))
-        rhs[:, :n] = self.kernel[np.ix_(bads, goods)]
-        return rhs @ pinv(C)[:, :-1]
+        blocks = []
+        for frm, to in pairs:
+            # MNE's products: ``a.dot(a.T)`` on one array is NumPy's
+            # symmetric product (syrk), not a general one (gemm)
+            from_pos = self.unit[frm]
+            blocks.append((from_pos.dot(from_pos.T), frm, frm))
+            blocks.append((self.unit[to].dot(from_pos.T), to, frm))
+        values = self._series(blocks)
+        systems, sides = [], []
+        for g_from, g_to_from in zip(values[::2], values[1::2]):
+            n = len(g_from)
+            system = np.ones((n + 1, n + 1))
+            system[:n, :n] = g_from
+            system[np.arange(n), np.arange(n)] += self.alpha
+            system[n, n] = 0.0
+            side = np.ones((len(g_to_from), n + 1))
+            side[:, :n] = g_to_from
+            systems.append(system)
+            sides.append(side)
+        inverses = thread_map(pinv, systems) if len(systems) > 1 else map(pinv, systems)
+        return [side @ inverse[:, :-1] for side, inverse in zip(sides, inverses)]
+
+    def matrix(self, goods, bads):
+        """The matrix interpolating ``bads`` from ``goods``."""
+        return self.matrices([(goods, bads)])[0]
 
 
 def _meg_and_eeg_indices(info):
@@ -130,10 +222,11 @@ class Interpolator:
         bads = [p for p in kind_picks if p in bad_set]
         return goods, bads
 
-    def _new_eeg_matrix(self, bads):
+    def _eeg_pair(self, bads):
+        """(from, to) positions in the EEG picks for the bad set ``bads``."""
         idx = {p: i for i, p in enumerate(self.eeg_picks)}
         goods, _ = self._split(self.eeg_picks, set(bads))
-        return self._eeg_spline.matrix([idx[p] for p in goods], [idx[p] for p in bads])
+        return [idx[p] for p in goods], [idx[p] for p in bads]
 
     def _eeg_setup(self):
         if self._eeg_spline is None:
@@ -144,17 +237,18 @@ class Interpolator:
         key = ("eeg", bads)
         if key not in self._cache:
             self._eeg_setup()
-            self._cache[key] = self._new_eeg_matrix(bads)
+            self._cache[key] = self._eeg_spline.matrix(*self._eeg_pair(bads))
         return self._cache[key]
 
     def _prefetch_eeg(self, bad_sets):
-        """Compute the uncached EEG matrices of ``bad_sets`` on every core
-        (their SVDs run outside the GIL, see :mod:`fastreject._lapack`)."""
+        """Compute the uncached EEG matrices of ``bad_sets`` at once (their
+        SVDs share the cores, see :class:`_EEGSpline`)."""
         todo = [b for b in dict.fromkeys(bad_sets) if ("eeg", b) not in self._cache]
         if len(todo) < 2:
             return
         self._eeg_setup()
-        for bads, matrix in zip(todo, thread_map(self._new_eeg_matrix, todo)):
+        matrices = self._eeg_spline.matrices([self._eeg_pair(b) for b in todo])
+        for bads, matrix in zip(todo, matrices):
             self._cache[("eeg", bads)] = matrix
 
     def _meg_setup(self):
@@ -307,14 +401,14 @@ class Interpolator:
         kept = [p for p in channels if p not in written]
         if kept:
             out[:, [column[p] for p in kept]] = data[:, kept]
-        eeg_pos = get_channel_positions(self.info, self.eeg_picks)
         for kind, kind_picks in kinds:
             n = len(kind_picks)
             if kind == "eeg":
-                matrices = [
-                    make_interpolation_matrix(np.delete(eeg_pos, i, axis=0), eeg_pos[[i]])
-                    for i in range(n)
-                ]
+                self._eeg_setup()
+                every = np.arange(n)
+                matrices = self._eeg_spline.matrices(
+                    [(np.delete(every, i), [i]) for i in range(n)]
+                )
             else:
                 self._prefetch_meg([(p,) for p in kind_picks])
                 matrices = [self.meg_matrix((p,)) for p in kind_picks]

@@ -50,7 +50,39 @@ def test_leave_one_out_matches_autoreject_augmentation():
     picks = np.arange(16)
     ref = utils._clean_by_interp(epochs.copy(), picks=picks, verbose=False).get_data()
     ours = Interpolator(epochs.info, picks).leave_one_out(epochs.get_data())
-    np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-25)
+    np.testing.assert_array_equal(ours, ref)
+
+
+@pytest.mark.parametrize("group", ["default", "one pair"])
+@pytest.mark.parametrize("n_channels", [20, 60, 64])
+def test_eeg_spline_matrices_equal_mne_bit_for_bit(n_channels, group, monkeypatch):
+    """Every shape fastreject asks for (leave-one-out, RANSAC subsets to all
+    channels, bad sets) gives MNE's ``_make_interpolation_matrix`` to the
+    last bit, although the spline series is evaluated once per montage: the
+    cosines are MNE's products (their last bit depends on the BLAS routine
+    a shape gets), with the series recomputed where they differ. Computing
+    the matrices in groups of one pair changes nothing."""
+    from mne.channels.interpolation import _make_interpolation_matrix
+
+    from fastreject import interpolation
+    from fastreject._mne_compat import get_channel_positions
+    from fastreject.interpolation import _EEGSpline
+
+    if group == "one pair":
+        monkeypatch.setattr(interpolation, "_SPLINE_GROUP_ELEMENTS", 1)
+
+    epochs = eeg_epochs(n_channels=n_channels, n_epochs=2)
+    pos = get_channel_positions(epochs.info, range(n_channels))
+    rng = np.random.default_rng(n_channels)
+    every = np.arange(n_channels)
+    pairs = [(np.delete(every, i), [i]) for i in (0, n_channels // 2, n_channels - 1)]
+    pairs += [(rng.choice(n_channels, n_channels // 4, replace=False), every) for _ in range(4)]
+    for n_bad in (1, 3, n_channels // 3):
+        bads = np.sort(rng.choice(n_channels, n_bad, replace=False))
+        pairs.append((np.setdiff1d(every, bads), bads))
+    ours = _EEGSpline(pos).matrices(pairs)
+    for (frm, to), matrix in zip(pairs, ours):
+        np.testing.assert_array_equal(matrix, _make_interpolation_matrix(pos[frm], pos[to]))
 
 
 def test_matrices_are_cached_per_bad_set_and_groups_share_them():
