@@ -332,6 +332,14 @@ def _hardware():
                     break
     except OSError:
         pass
+    # virtual machines often report a generic model name; LLVM's name for
+    # the microarchitecture (what numba compiles for) tells more
+    try:
+        import llvmlite.binding as llvm
+
+        info["llvm_cpu"] = llvm.get_host_cpu_name()
+    except Exception:  # pragma: no cover - no (or a broken) llvmlite
+        pass
     return info
 
 

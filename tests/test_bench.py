@@ -76,3 +76,16 @@ def test_bad_arguments():
         bench.load_data("nope")
     with pytest.raises(ValueError, match="Unknown workload"):
         bench.run("synthetic", scale="tiny", workloads=["nope"], oracle=False)
+
+
+def test_hardware_names_the_cpu_as_llvm_sees_it():
+    """Results record the machine; with numba installed, also LLVM's name of
+    the microarchitecture (virtual machines often report a generic model)."""
+    hardware = bench._hardware()
+    assert hardware["cpus"] >= 1 and hardware["machine"]
+    try:
+        import llvmlite.binding as llvm
+    except ImportError:
+        assert "llvm_cpu" not in hardware
+    else:
+        assert hardware["llvm_cpu"] == llvm.get_host_cpu_name()
