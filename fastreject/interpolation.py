@@ -41,8 +41,8 @@ def _legendre_factors(stiffness=4, n_terms=50):
     return np.r_[0.0, (2 * n + 1) / (n**stiffness * (n + 1) ** stiffness * 4 * np.pi)]
 
 
-#: spline-series values (and as many more of systems) computed at once by
-#: :meth:`_EEGSpline.matrices`, at most about (16 MB of each)
+#: cosines (and system entries) that :meth:`_EEGSpline.matrices` holds at
+#: once, about: 2**21 doubles, 16 MB of each
 _SPLINE_GROUP_ELEMENTS = 2**21
 
 

@@ -3,7 +3,9 @@
 Imported only when the ``'numba'`` backend is selected, so ``import
 fastreject`` never pays for ``import numba``. Functions are compiled with
 ``cache=True`` (the compiled code is reused across processes) and without
-``fastmath``, so floating-point operations keep IEEE semantics and order.
+``fastmath``, so floating-point operations keep IEEE semantics and order,
+and ask LLVM for 512-bit vectors where the CPU has them
+(:func:`_wide_vectors`).
 
 Agreement with the NumPy reference (float64):
 
