@@ -340,7 +340,24 @@ def _hardware():
         info["llvm_cpu"] = llvm.get_host_cpu_name()
     except Exception:  # pragma: no cover - no (or a broken) llvmlite
         pass
+    info["blas"] = _blas_kernels()
     return info
+
+
+def _blas_kernels():
+    """The kernel families NumPy's and SciPy's BLAS libraries picked for this
+    CPU (e.g. ``['Haswell']``), sorted and unique. The last bit of a product
+    depends on them, and autoreject's threshold search can turn a last-bit
+    change into another threshold."""
+    import importlib
+
+    from threadpoolctl import threadpool_info
+
+    importlib.import_module("scipy.linalg")  # loads SciPy's BLAS
+
+    return sorted(
+        {str(lib.get("architecture")) for lib in threadpool_info() if lib.get("user_api") == "blas"}
+    )
 
 
 def import_oracle():

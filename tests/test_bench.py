@@ -79,10 +79,15 @@ def test_bad_arguments():
 
 
 def test_hardware_names_the_cpu_as_llvm_sees_it():
-    """Results record the machine; with numba installed, also LLVM's name of
-    the microarchitecture (virtual machines often report a generic model)."""
+    """Results record the machine, the BLAS kernels NumPy and SciPy use and,
+    with numba installed, LLVM's name of the microarchitecture (virtual
+    machines often report a generic model)."""
     hardware = bench._hardware()
     assert hardware["cpus"] >= 1 and hardware["machine"]
+    from threadpoolctl import threadpool_info
+
+    kernels = {lib["architecture"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+    assert hardware["blas"] == sorted(kernels) and hardware["blas"]
     try:
         import llvmlite.binding as llvm
     except ImportError:
