@@ -158,7 +158,7 @@ class _EEGSpline:
             side[:, :n] = g_to_from
             systems.append(system)
             sides.append(side)
-        inverses = thread_map(pinv, systems) if len(systems) > 1 else map(pinv, systems)
+        inverses = thread_map(pinv, systems)  # serial for a single system
         return [side @ inverse[:, :-1] for side, inverse in zip(sides, inverses)]
 
     def matrix(self, goods, bads):
