@@ -111,14 +111,29 @@ def test_all_channels_of_a_kind_bad_is_left_unrepaired_with_a_warning():
     assert not np.allclose(data[2, 1], orig[2, 1])
 
 
-@pytest.mark.parametrize("with_projs", [False, True])
-def test_meg_mapping_is_bit_identical_to_mne(with_projs):
-    """MegMapping's matrices equal MNE's _compute_mapping_matrix on a picked Info."""
+@pytest.mark.parametrize(
+    "with_projs, margin", [(False, None), (False, 1.0), (True, None)]
+)
+def test_meg_mapping_is_bit_identical_to_mne(with_projs, margin, monkeypatch):
+    """MegMapping's matrices equal MNE's _compute_mapping_matrix on a picked Info,
+    whether the rank comes from the single decomposition or (margin 1: every
+    rank is "too close to call") from MNE's eigenvalue-only one."""
     needs_shared()
     import mne
     from mne.forward._field_interpolation import _compute_mapping_matrix, _setup_dots
 
+    from fastreject import _mne_compat
     from fastreject._mne_compat import MegMapping, compute_meg_dots
+
+    calls = []
+    if margin is not None:
+        monkeypatch.setattr(_mne_compat, "_RANK_MARGIN", margin)
+    real_rank = _mne_compat._truncation_rank
+    monkeypatch.setattr(
+        _mne_compat,
+        "_truncation_rank",
+        lambda *a: calls.append(real_rank(*a)) or calls[-1],
+    )
 
     epochs = meg_epochs(n_epochs=8, types=("mag", "grad"))
     if with_projs:
@@ -140,6 +155,20 @@ def test_meg_mapping_is_bit_identical_to_mne(with_projs):
         )  # fmt: skip
         expected = _compute_mapping_matrix(fmd, info_from)
         np.testing.assert_array_equal(mapping.matrix(goods, bads), expected)
+    if not with_projs:
+        # one rank per matrix, plus MNE's eigenvalues for every one when forced
+        assert len(calls) == (6 if margin == 1.0 else 3)
+        assert (None in calls) == (margin == 1.0)
+
+
+def test_truncation_rank_refuses_a_rank_rounding_could_change():
+    from fastreject._mne_compat import _truncation_rank
+
+    s = np.array([5.0, 3.0, 2.0])  # explains 0.5, 0.8, 1.0
+    assert _truncation_rank(s, 0.2) == 2  # 0.8 reaches 1 - 0.2 exactly
+    assert _truncation_rank(s, 0.2, 1e-9) is None
+    assert _truncation_rank(s, 0.25, 1e-9) == 2
+    assert _truncation_rank(s, 0.55, 1e-9) == 1
 
 
 @pytest.mark.oracle
