@@ -129,11 +129,12 @@ def test_meg_mapping_is_bit_identical_to_mne(with_projs, margin, monkeypatch):
     if margin is not None:
         monkeypatch.setattr(_mne_compat, "_RANK_MARGIN", margin)
     real_rank = _mne_compat._truncation_rank
-    monkeypatch.setattr(
-        _mne_compat,
-        "_truncation_rank",
-        lambda *a: calls.append(real_rank(*a)) or calls[-1],
-    )
+
+    def recorded_rank(*args):
+        calls.append(real_rank(*args))
+        return calls[-1]
+
+    monkeypatch.setattr(_mne_compat, "_truncation_rank", recorded_rank)
 
     epochs = meg_epochs(n_epochs=8, types=("mag", "grad"))
     if with_projs:
