@@ -302,8 +302,7 @@ class Interpolator:
     # -- application ------------------------------------------------------
     def _apply(self, data, epoch_idx, kind_picks, bads, matrix):
         goods, _ = self._split(kind_picks, set(bads))
-        rows = np.asarray(epoch_idx)[:, None]
-        data[rows, list(bads)] = self.backend.interp_apply(matrix, data[rows, goods])
+        self.backend.interp_repair(data, epoch_idx, goods, list(bads), matrix)
 
     def repair(self, data, bad_sets):
         """Interpolate, in place, the bad channels of each epoch.

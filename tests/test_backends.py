@@ -277,6 +277,31 @@ def test_interp_apply(backend):
     check(backend, "interp_apply", backend.interp_apply(matrix, data), np.matmul(matrix, data))
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 6000, 2**20])
+@pytest.mark.parametrize("n_goods", [0, 1, 9])
+def test_interp_repair(backend, n_goods, chunk_bytes, monkeypatch):
+    """In place, the repaired rows are ``matrix @ goods`` of each listed epoch,
+    and every other value keeps its bits, whatever the host chunk size (one
+    epoch, two and a remainder, all)."""
+    from fastreject.backends import _numpy
+
+    monkeypatch.setattr(_numpy, "REPAIR_CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(50 + n_goods)
+    data = rng.standard_normal((6, 20, 37))
+    channels = rng.permutation(20)
+    goods, bads = channels[:n_goods], np.sort(channels[n_goods : n_goods + 3])
+    matrix = rng.standard_normal((len(bads), n_goods))
+    epochs = np.array([4, 0, 2])
+    original = data.copy()
+    backend.interp_repair(data, epochs, goods, bads, matrix)
+    want = original.copy()
+    want[epochs[:, None], bads] = np.matmul(matrix, original[epochs[:, None], goods])
+    repaired = np.zeros(data.shape, bool)
+    repaired[np.ix_(epochs, bads)] = True
+    assert_array_equal(data[~repaired], original[~repaired], strict=True)
+    check(backend, "interp_apply", data, want)
+
+
 @pytest.mark.parametrize("n_resample", [1, 6, 7])
 def test_ransac_correlations(backend, n_resample):
     rng = np.random.default_rng(6 + n_resample)

@@ -210,6 +210,29 @@ class Backend:
         """
         raise NotImplementedError
 
+    def interp_repair(self, data, epochs, goods, bads, matrix):
+        """In place, ``data[e, bads] = matrix @ data[e, goods]`` for each epoch
+        ``e`` of ``epochs``, by :meth:`interp_apply`.
+
+        The default gathers the good channels of every listed epoch at once
+        (one transfer for device backends); the host backends gather a few
+        epochs at a time instead (the same products, see
+        :meth:`NumpyBackend.interp_repair`).
+
+        Parameters
+        ----------
+        data : array, shape (n_epochs, n_channels, n_times)
+            Modified in place (a private copy of the user's data).
+        epochs : array of int
+            The epochs to repair.
+        goods, bads : array of int
+            Channels interpolated from and to (disjoint).
+        matrix : array, shape (len(bads), len(goods))
+        """
+        rows = np.asarray(epochs)[:, None]
+        bads = np.asarray(bads)
+        data[rows, bads] = self.interp_apply(matrix, data[rows, np.asarray(goods)])
+
     def ransac_correlations(self, data, mappings, n_resample):
         """RANSAC correlation of each channel with its median prediction.
 

@@ -602,6 +602,10 @@ class NumbaBackend(Backend):
         # BLAS is already the fastest (multi-threaded) batched product
         return np.matmul(matrix, data)
 
+    def interp_repair(self, data, epochs, goods, bads, matrix):
+        # the same BLAS products, gathered in cache-sized chunks
+        self._numpy.interp_repair(data, epochs, goods, bads, matrix)
+
     def ransac_correlations(self, data, mappings, n_resample):
         data = np.asarray(data)
         mappings = np.asarray(mappings)

@@ -24,6 +24,11 @@ from ._common import (
     ransac_subsets,
 )
 
+#: good-channel bytes gathered at once by :meth:`NumpyBackend.interp_repair`
+#: (a few epochs: they stay in the per-core cache between the gather and the
+#: product; 2-3 EEGMMIDB epochs measured fastest, 8 or more slower)
+REPAIR_CHUNK_BYTES = 2**20
+
 
 class NumpyBackend(Backend):
     """NumPy reference backend (always available)."""
@@ -83,6 +88,24 @@ class NumpyBackend(Backend):
 
     def interp_apply(self, matrix, data):
         return np.matmul(matrix, data)
+
+    def interp_repair(self, data, epochs, goods, bads, matrix):
+        """:meth:`Backend.interp_repair` a few epochs (about
+        :data:`REPAIR_CHUNK_BYTES` of good channels) at a time.
+
+        ``np.matmul`` multiplies each epoch on its own, so the values are
+        those of one call on all epochs; the gathered good channels stay in
+        cache instead of a fresh array as large as the data, whose new pages
+        the kernel would have to zero (measured on EEGMMIDB, 196 epochs x 63
+        channels: 7.6 ms instead of 22.7 ms).
+        """
+        epochs = np.asarray(epochs)
+        goods, bads = np.asarray(goods), np.asarray(bads)
+        per_epoch = max(1, len(goods) * data.shape[-1] * data.itemsize)
+        step = max(1, REPAIR_CHUNK_BYTES // per_epoch)
+        for start in range(0, len(epochs), step):
+            rows = epochs[start : start + step, None]
+            data[rows, bads] = self.interp_apply(matrix, data[rows, goods])
 
     def ransac_correlations(self, data, mappings, n_resample):
         data = np.asarray(data, dtype=np.float64)
