@@ -104,8 +104,7 @@ class NumpyBackend(Backend):
         per_epoch = max(1, len(goods) * data.shape[-1] * data.itemsize)
         step = max(1, REPAIR_CHUNK_BYTES // per_epoch)
         for start in range(0, len(epochs), step):
-            rows = epochs[start : start + step, None]
-            data[rows, bads] = self.interp_apply(matrix, data[rows, goods])
+            super().interp_repair(data, epochs[start : start + step], goods, bads, matrix)
 
     def ransac_correlations(self, data, mappings, n_resample):
         data = np.asarray(data, dtype=np.float64)
