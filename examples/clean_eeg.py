@@ -2,7 +2,7 @@
 
 Loads runs 3 and 4 of subject 1 of the PhysioNet EEGMMIDB recordings (64 EEG
 channels, 160 Hz) from the shared data folder with
-:func:`fastreject.datasets.load_eegmmidb_epochs`, one 4-s epoch per task or
+:func:`autoreject_cpp.datasets.load_eegmmidb_epochs`, one 4-s epoch per task or
 rest annotation, then learns per-channel thresholds, chooses consensus and
 n_interpolate by cross-validation, repairs bad sensors and drops the epochs
 that cannot be repaired. The frontal channels catch the subject's blinks.
@@ -10,7 +10,7 @@ that cannot be repaired. The frontal channels catch the subject's blinks.
 Usage: ``python examples/clean_eeg.py [OUTPUT_DIR]``; with OUTPUT_DIR the
 cleaned epochs, the reject log and an HTML report are written there.
 The data folder is found as ``<repo>/../shared/data`` or through the
-``FASTREJECT_DATA`` environment variable; without it the script says so and
+``AUTOREJECT_DATA`` environment variable; without it the script says so and
 exits.
 """
 
@@ -24,21 +24,21 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-import fastreject  # noqa: E402
-from fastreject.datasets import load_eegmmidb_epochs, sample_data_dir  # noqa: E402
+import autoreject_cpp  # noqa: E402
+from autoreject_cpp.datasets import load_eegmmidb_epochs, sample_data_dir  # noqa: E402
 
 
 def main(out_dir=None):
     if sample_data_dir() is None:
         print("The shared data folder (EEGMMIDB recordings) was not found; set "
-              "FASTREJECT_DATA to run this example. Nothing to do.")
+              "AUTOREJECT_DATA to run this example. Nothing to do.")
         return 0
     epochs = load_eegmmidb_epochs(runs=(3, 4), chunk_duration=None)
     print(f"Loaded {len(epochs)} epochs x {len(epochs.ch_names)} EEG channels "
           f"({epochs.tmax - epochs.tmin:.0f} s each).")
 
     start = time.perf_counter()
-    ar = fastreject.AutoReject(random_state=42, n_jobs=2, verbose=False)
+    ar = autoreject_cpp.AutoReject(random_state=42, n_jobs=2, verbose=False)
     epochs_clean, reject_log = ar.fit_transform(epochs, return_log=True)
     runtime = time.perf_counter() - start
 
@@ -56,7 +56,7 @@ def main(out_dir=None):
           f"(range {thresholds.min():.0f}-{thresholds.max():.0f} µV).")
 
     if out_dir is not None:
-        from fastreject.report import make_report
+        from autoreject_cpp.report import make_report
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

@@ -1,16 +1,16 @@
 """Clean simulated EEG with known artifacts and check what was found.
 
-Runs the whole fastreject pipeline on a recording simulated by
-:func:`fastreject.datasets.make_synthetic_epochs` (no download): per-channel
+Runs the whole autoreject_cpp pipeline on a recording simulated by
+:func:`autoreject_cpp.datasets.make_synthetic_epochs` (no download): per-channel
 thresholds, consensus and n_interpolate chosen by cross-validation, repair and
 rejection, then RANSAC for bad channels. It reports how well the injected
 blinks, electrode pops and muscle bursts were found and writes an HTML report
 (with the injected artifacts next to what was found), the reject log and the
 fitted model.
 
-The same demo runs with ``fastreject demo --out OUTPUT_DIR``.
+The same demo runs with ``autoreject_cpp demo --out OUTPUT_DIR``.
 
-Usage: ``python examples/demo.py [OUTPUT_DIR]`` (default: ``fastreject-demo``;
+Usage: ``python examples/demo.py [OUTPUT_DIR]`` (default: ``autoreject_cpp-demo``;
 files of an earlier run there are replaced).
 """
 
@@ -20,10 +20,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from fastreject._demo import run_demo, summary_lines  # noqa: E402
+from autoreject_cpp._demo import run_demo, summary_lines  # noqa: E402
 
 
-def main(out_dir="fastreject-demo"):
+def main(out_dir="autoreject_cpp-demo"):
     result = run_demo(out_dir, overwrite=True)
     print("\n".join(summary_lines(result)))
     return result["recall"]

@@ -4,7 +4,7 @@ Each EEG channel is predicted from random subsets of the other channels
 (spherical splines); a channel that correlates poorly with its prediction in
 too many epochs is bad. The data: run 4 of subject 1 of the PhysioNet EEG
 Motor Movement/Imagery recordings (64 EEG channels), cut into 4-s epochs
-every 2 s with :func:`fastreject.datasets.load_eegmmidb_epochs`.
+every 2 s with :func:`autoreject_cpp.datasets.load_eegmmidb_epochs`.
 
 Usage: ``python examples/find_bad_channels.py [OUTPUT_DIR]``; with
 OUTPUT_DIR the epochs are saved there with the bad channels in
@@ -17,19 +17,19 @@ from pathlib import Path
 
 import numpy as np
 
-import fastreject
-from fastreject.datasets import load_eegmmidb_epochs, sample_data_dir
+import autoreject_cpp
+from autoreject_cpp.datasets import load_eegmmidb_epochs, sample_data_dir
 
 
 def main(out_dir=None):
     if sample_data_dir() is None:
         print("The shared data folder (EEGMMIDB recordings) was not found; set "
-              "FASTREJECT_DATA to run this example. Nothing to do.")
+              "AUTOREJECT_DATA to run this example. Nothing to do.")
         return 0
     epochs = load_eegmmidb_epochs(runs=(4,))
     print(f"Loaded {len(epochs)} epochs x {len(epochs.ch_names)} EEG channels.")
 
-    ransac = fastreject.Ransac(verbose=False)  # autoreject's defaults
+    ransac = autoreject_cpp.Ransac(verbose=False)  # autoreject's defaults
     ransac.fit(epochs)
     median_corr = np.median(ransac.corr_, axis=0)
     names = [epochs.ch_names[p] for p in ransac.picks_]

@@ -1,6 +1,6 @@
 """One peak-to-peak rejection threshold per channel type, then MNE's drop_bad.
 
-:func:`fastreject.get_rejection_threshold` learns, by cross-validation, the
+:func:`autoreject_cpp.get_rejection_threshold` learns, by cross-validation, the
 global threshold that best separates clean from contaminated epochs: a
 ``reject`` dict for MNE. Here it is estimated on four runs of subject 1 of the
 PhysioNet EEG Motor Movement/Imagery recordings (64 EEG channels, 4-s epochs
@@ -15,19 +15,19 @@ from collections import Counter
 
 import numpy as np
 
-import fastreject
-from fastreject.datasets import load_eegmmidb_epochs, sample_data_dir
+import autoreject_cpp
+from autoreject_cpp.datasets import load_eegmmidb_epochs, sample_data_dir
 
 
 def main():
     if sample_data_dir() is None:
         print("The shared data folder (EEGMMIDB recordings) was not found; set "
-              "FASTREJECT_DATA to run this example. Nothing to do.")
+              "AUTOREJECT_DATA to run this example. Nothing to do.")
         return 0
     epochs = load_eegmmidb_epochs()  # 4-s epochs every 2 s
     print(f"Loaded {len(epochs)} epochs x {len(epochs.ch_names)} EEG channels.")
 
-    reject = fastreject.get_rejection_threshold(epochs, random_state=42, verbose=False)
+    reject = autoreject_cpp.get_rejection_threshold(epochs, random_state=42, verbose=False)
     print("reject = {" + ", ".join(f"'{k}': {v:.3g}" for k, v in reject.items()) + "}"
           + f"  (eeg: {reject['eeg'] * 1e6:.0f} µV peak-to-peak)")
 

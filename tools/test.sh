@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Install fastreject in a fresh virtual environment and run its test suite.
+# Install autoreject_cpp in a fresh virtual environment and run its test suite.
 #
 #   bash tools/test.sh [pytest args...]
 #
-# FASTREJECT_TEST_EXTRAS=all (default) installs every optional backend
+# AUTOREJECT_TEST_EXTRAS=all (default) installs every optional backend
 # (numba, torch CPU, jax CPU), the batch extra (dask, mne-bids) and the test
-# extra, which brings the oracle autoreject==0.5.1; FASTREJECT_TEST_EXTRAS=none installs only the test extra,
-# to check the pure-numpy fallback. FASTREJECT_VENV names the environment
+# extra, which brings the oracle autoreject==0.5.1; AUTOREJECT_TEST_EXTRAS=none installs only the test extra,
+# to check the pure-numpy fallback. AUTOREJECT_VENV names the environment
 # folder (default .venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="${FASTREJECT_TEST_EXTRAS:-all}"
-venv="${FASTREJECT_VENV:-.venv}"
+extras="${AUTOREJECT_TEST_EXTRAS:-all}"
+venv="${AUTOREJECT_VENV:-.venv}"
 python3 -m venv "$venv"
 # shellcheck disable=SC1091
 . "$venv/bin/activate"
@@ -27,7 +27,7 @@ case "$extras" in
     python -m pip install --quiet -e ".[test]"
     ;;
   *)
-    echo "FASTREJECT_TEST_EXTRAS must be 'all' or 'none', got '$extras'" >&2
+    echo "AUTOREJECT_TEST_EXTRAS must be 'all' or 'none', got '$extras'" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,607 @@
+"""Command-line interface: ``autoreject_cpp`` (or ``python -m autoreject_cpp``).
+
+A thin layer over the public API::
+
+    autoreject_cpp clean sub-01-epo.fif -o sub-01-clean-epo.fif --report sub-01.html
+    autoreject_cpp batch 'study/**/*-epo.fif' --out cleaned --n-jobs 2
+    autoreject_cpp batch --bids-root ds --task motor --out ds/derivatives/autoreject_cpp
+    autoreject_cpp ransac sub-01-epo.fif -o sub-01-bads-epo.fif
+    autoreject_cpp thresholds sub-01-epo.fif > reject.json
+    autoreject_cpp info
+    autoreject_cpp demo --out autoreject_cpp-demo
+    autoreject_cpp bench --data synthetic --scale small
+
+Exit codes: 0 success, 1 processing error, 2 usage error (bad arguments,
+output exists without ``--overwrite``), 3 input file missing or unreadable,
+130 interrupted. Errors are one line on stderr; ``--debug`` adds the
+traceback. Messages and progress bars go to stderr through MNE's logger
+(``--quiet`` keeps warnings only), results to stdout.
+"""
+
+# License: BSD-3-Clause
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from ._fileio import atomic_path
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+
+#: file endings of the epochs files the CLI reads
+_EPOCHS_ENDINGS = (".fif", ".fif.gz")
+_MNE_EPOCHS_ENDINGS = ("-epo.fif", "_epo.fif", "-epo.fif.gz", "_epo.fif.gz")
+_EEGLAB_ENDINGS = (".set",)
+
+
+class CLIError(Exception):
+    """An error reported as one line with a given exit code.
+
+    Parameters
+    ----------
+    message : str
+        The message shown after ``autoreject_cpp: error:``.
+    code : int
+        The exit status. Defaults to 1 (processing error).
+    """
+
+    def __init__(self, message, code=EXIT_ERROR):
+        super().__init__(message)
+        self.code = code
+
+
+# ---------------------------------------------------------------------------
+# input and output helpers
+
+
+def _read_epochs(fname, eog=()):
+    """Read an epochs file (FIF or EEGLAB); exit code 3 on failure."""
+    import mne
+
+    path = Path(os.path.expanduser(fname))
+    if not path.exists():
+        raise CLIError(f"input file not found: {path}", EXIT_INPUT)
+    if path.is_dir():
+        raise CLIError(f"input is a directory, not an epochs file: {path}", EXIT_INPUT)
+    if not os.access(path, os.R_OK):
+        raise CLIError(f"input file is not readable (permissions): {path}", EXIT_INPUT)
+    name = path.name.lower()
+    try:
+        if name.endswith(_EEGLAB_ENDINGS):
+            epochs = mne.read_epochs_eeglab(path, verbose="error")
+        elif name.endswith(_EPOCHS_ENDINGS):
+            epochs = mne.read_epochs(path, preload=True, verbose="error")
+        else:
+            raise CLIError(
+                f"cannot read {path}: unknown file type. Give epochs saved by MNE "
+                "(-epo.fif) or EEGLAB epochs (.set).",
+                EXIT_INPUT,
+            )
+    except CLIError:
+        raise
+    except Exception as err:
+        raise CLIError(
+            f"cannot read epochs from {path}: {_one_line(err)} (is it an epochs file, "
+            "not a continuous recording?)",
+            EXIT_INPUT,
+        ) from err
+    if not epochs.preload:
+        epochs.load_data()
+    if eog:
+        missing = [ch for ch in eog if ch not in epochs.ch_names]
+        if missing:
+            raise CLIError(
+                f"--eog: channel(s) {', '.join(missing)} not in {path.name}; "
+                f"available: {', '.join(epochs.ch_names[:10])}"
+                + (" ..." if len(epochs.ch_names) > 10 else ""),
+                EXIT_USAGE,
+            )
+        epochs.set_channel_types({ch: "eog" for ch in eog}, verbose="error")
+    return epochs
+
+
+def _check_output(fname, overwrite, endings=None, what="output"):
+    """Resolve an output path; refuse to overwrite, check the file ending."""
+    path = Path(os.path.expanduser(fname)).absolute()
+    if endings and not path.name.lower().endswith(endings):
+        raise CLIError(
+            f"{what} {path.name!r} must end in {' or '.join(endings)}"
+            + (" (e.g. sub-01-clean-epo.fif)" if ".fif" in endings else ""),
+            EXIT_USAGE,
+        )
+    if path.is_dir():
+        raise CLIError(f"{what} {path} is a directory; give a file name", EXIT_USAGE)
+    if path.exists() and not overwrite:
+        raise CLIError(
+            f"{what} {path} already exists; pass --overwrite to replace it", EXIT_USAGE
+        )
+    return path
+
+
+def _check_epochs_output(fname, overwrite):
+    """Resolve an epochs output path; warn when MNE will not like its name."""
+    from mne.utils import logger
+
+    path = _check_output(fname, overwrite, _EPOCHS_ENDINGS, "OUTPUT")
+    if not path.name.lower().endswith(_MNE_EPOCHS_ENDINGS):
+        logger.warning(
+            f"{path.name} does not end in -epo.fif, MNE's convention for epochs "
+            "files; mne.read_epochs will warn when reading it."
+        )
+    return path
+
+
+def _check_distinct(paths):
+    seen = {}
+    for label, path in paths:
+        if path is None:
+            continue
+        if path in seen:
+            raise CLIError(f"{label} and {seen[path]} name the same file: {path}", EXIT_USAGE)
+        seen[path] = label
+
+
+def _save_epochs(epochs, path):
+    with atomic_path(path) as tmp:
+        epochs.save(tmp, overwrite=True, verbose="error")
+
+
+def _one_line(err):
+    """The message of an exception on one line."""
+    text = " ".join(str(err).split())
+    return text or type(err).__name__
+
+
+def _picks(values):
+    """``--picks`` values as MNE picks: one str stays a str, else a list."""
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _echo(*lines):
+    for line in lines:
+        print(line, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# commands
+
+
+def _cmd_clean(args):
+    from ._clean import CleanOptions, clean_epochs, summary_line, write_outputs
+
+    options = CleanOptions.from_args(args)
+    options.check()
+    output = _check_epochs_output(args.output, args.overwrite)
+    log_path = (
+        _check_output(args.log, args.overwrite, (".npz",), "--log") if args.log else None
+    )
+    model_path = (
+        _check_output(args.model, args.overwrite, (".h5", ".hdf5"), "--model")
+        if args.model
+        else None
+    )
+    report_path = (
+        _check_output(args.report, args.overwrite, (".html", ".h5", ".hdf5"), "--report")
+        if args.report
+        else None
+    )
+    input_path = Path(os.path.expanduser(args.input)).absolute()
+    _check_distinct(
+        [("INPUT", input_path), ("OUTPUT", output), ("--log", log_path),
+         ("--model", model_path), ("--report", report_path)]
+    )  # fmt: skip
+    epochs = _read_epochs(args.input, options.eog)
+    result = clean_epochs(epochs, options)
+    written = write_outputs(
+        result, output, log_path, model_path, report_path,
+        title=f"autoreject_cpp: {input_path.name}", overwrite=args.overwrite,
+    )  # fmt: skip
+    _echo(summary_line(result), *(f"Wrote {name}" for name in written))
+    return EXIT_OK
+
+
+def _cmd_ransac(args):
+    from mne.utils import logger
+
+    import autoreject_cpp
+
+    output = _check_epochs_output(args.output, args.overwrite) if args.output else None
+    epochs = _read_epochs(args.input, args.eog)
+    ransac = autoreject_cpp.Ransac(
+        n_resample=args.n_resample,
+        min_channels=args.min_channels,
+        min_corr=args.min_corr,
+        unbroken_time=args.unbroken_time,
+        n_jobs=args.n_jobs,
+        random_state=args.random_state,
+        picks=_picks(args.picks),
+        backend=args.backend,
+        verbose=None,
+    ).fit(epochs)
+    _echo(*ransac.bad_chs_)
+    if output is not None:
+        marked = epochs.copy()
+        marked.info["bads"] = list(dict.fromkeys(marked.info["bads"] + ransac.bad_chs_))
+        _save_epochs(marked, output)
+        logger.info(f"Wrote {output} with {len(ransac.bad_chs_)} channel(s) in info['bads'].")
+    return EXIT_OK
+
+
+def _cmd_thresholds(args):
+    import autoreject_cpp
+
+    epochs = _read_epochs(args.input, args.eog)
+    reject = autoreject_cpp.get_rejection_threshold(
+        epochs,
+        decim=args.decim,
+        random_state=args.random_state,
+        ch_types=args.ch_types,
+        cv=args.cv,
+        backend=args.backend,
+        verbose=None,
+    )
+    _echo(json.dumps({key: float(value) for key, value in reject.items()}, indent=2))
+    return EXIT_OK
+
+
+def _cmd_info(args):
+    import platform
+
+    import mne
+    import numpy as np
+
+    import autoreject_cpp
+    from autoreject_cpp.backends import available_backends
+
+    hardware = autoreject_cpp.detect_hardware()
+    info = {
+        "autoreject_cpp": autoreject_cpp.__version__,
+        "python": platform.python_version(),
+        "mne": mne.__version__,
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "backends": available_backends(),
+        "default_backend": os.environ.get("AUTOREJECT_BACKEND")
+        or os.environ.get("AUTOREJECT_BACKEND")
+        or "auto",
+        "hardware": hardware,
+    }
+    if args.json:
+        _echo(json.dumps(info, indent=2))
+        return EXIT_OK
+    lines = [
+        f"autoreject_cpp {info['autoreject_cpp']} (python {info['python']}, mne {info['mne']}, "
+        f"numpy {info['numpy']})",
+        f"platform: {info['platform']}",
+        f"CPU cores usable: {hardware['cpu_count']}",
+        f"backends installed: {', '.join(info['backends'])} "
+        f"(default: {info['default_backend']})",
+    ]
+    for lib in ("numba", "torch", "jax"):
+        entry = hardware.get(lib, {})
+        if not entry.get("available"):
+            detail = entry.get("error", "not installed")
+        else:
+            detail = entry.get("version") or "installed"
+            if lib == "torch":
+                cuda = entry.get("cuda_devices") or []
+                detail += f"; CUDA: {', '.join(cuda) if cuda else 'none'}"
+                detail += f"; MPS: {'yes' if entry.get('mps') else 'no'}"
+            if lib == "jax":
+                detail += f"; devices: {', '.join(entry.get('devices') or []) or 'none'}"
+        lines.append(f"  {lib}: {detail}")
+    _echo(*lines)
+    return EXIT_OK
+
+
+def _cmd_demo(args):
+    from ._demo import demo_outputs, run_demo, summary_lines
+
+    out = Path(os.path.expanduser(args.out))
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} exists and is not a directory", EXIT_USAGE)
+    for path in demo_outputs(out).values():
+        _check_output(path, args.overwrite, what="demo output")
+    result = run_demo(out, overwrite=args.overwrite, backend=args.backend)
+    _echo(*summary_lines(result))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# parser
+
+
+def _cmd_bench(args):
+    from .bench import run_from_args
+
+    results = run_from_args(args)
+    identical = [row.get("identical", True) for row in results["workloads"].values()]
+    if not all(identical):
+        raise CLIError("autoreject_cpp and autoreject gave different results (see the table)")
+    return EXIT_OK
+
+
+def _add_common(parser, picks=True):
+    parser.add_argument("input", metavar="INPUT", help="epochs file (-epo.fif or EEGLAB .set)")
+    _add_data_options(parser, picks=picks)
+
+
+def _add_data_options(parser, picks=True):
+    """``--picks``, ``--eog`` and ``--backend``."""
+    if picks:
+        parser.add_argument(
+            "--picks",
+            nargs="+",
+            metavar="PICK",
+            help="channels to use: channel types (eeg, mag, grad) or names; default: "
+            "the data channels not marked bad",
+        )
+    parser.add_argument(
+        "--eog",
+        nargs="+",
+        default=(),
+        metavar="CH",
+        help="channels to mark as EOG before processing (e.g. EOG1 EOG2 in EEGLAB files)",
+    )
+    parser.add_argument(
+        "--backend",
+        help="compute backend: numpy, numba, torch, torch:cuda, jax or auto "
+        "(default: AUTOREJECT_BACKEND, else auto)",
+    )
+
+
+def _add_clean_options(parser):
+    """The cleaning options shared by ``clean`` and ``batch``."""
+    _add_data_options(parser)
+    parser.add_argument(
+        "--method",
+        choices=("bayesian_optimization", "random_search", "exact"),
+        help="threshold search (default: bayesian_optimization)",
+    )
+    parser.add_argument(
+        "--random-state", type=int, metavar="N", help="seed of the threshold search"
+    )
+    parser.add_argument(
+        "--cv", type=_positive_int, metavar="N", help="cross-validation folds (default: 10)"
+    )
+    parser.add_argument(
+        "--ransac", action="store_true",
+        help="find bad channels with RANSAC and interpolate them before AutoReject",
+    )  # fmt: skip
+    parser.add_argument(
+        "--from-model", metavar="MODEL.h5", help="apply this saved model instead of fitting"
+    )
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a non-zero integer (-1: all cores)")
+    return value
+
+
+def build_parser():
+    """Build the argument parser of the ``autoreject_cpp`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        The parser, with one sub-parser per command (``clean``, ``batch``,
+        ``ransac``, ``thresholds``, ``info``, ``demo``, ``bench``).
+    """
+    from ._version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="autoreject_cpp",
+        description="Automated rejection and repair of bad epochs and sensors in "
+        "M/EEG, with the results of autoreject 0.5.1.",
+        epilog="Exit codes: 0 ok, 1 processing error, 2 usage error, 3 input file "
+        "missing or unreadable.",
+    )
+    parser.add_argument("--version", action="version", version=f"autoreject_cpp {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-q", "--quiet", action="store_true", help="show warnings and errors only"
+    )
+    verbosity.add_argument(
+        "--debug", action="store_true", help="debug messages and full tracebacks on errors"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    clean = sub.add_parser(
+        "clean",
+        help="repair and reject bad epochs with AutoReject",
+        description="Fit AutoReject (or apply a saved model) and write the cleaned epochs.",
+    )
+    clean.add_argument("input", metavar="INPUT", help="epochs file (-epo.fif or EEGLAB .set)")
+    clean.add_argument(
+        "-o", "--output", required=True, metavar="OUTPUT", help="cleaned epochs (-epo.fif)"
+    )
+    _add_clean_options(clean)
+    clean.add_argument(
+        "--n-jobs", type=_n_jobs, default=1, metavar="N",
+        help="channels whose thresholds are searched in parallel (default: 1)",
+    )  # fmt: skip
+    clean.add_argument("--log", metavar="LOG.npz", help="write the reject log (.npz)")
+    clean.add_argument("--model", metavar="MODEL.h5", help="write the fitted model (.h5)")
+    clean.add_argument("--report", metavar="REPORT.html", help="write an HTML report")
+    clean.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    clean.set_defaults(func=_cmd_clean)
+
+    from ._cli_batch import add_batch_parser
+
+    add_batch_parser(sub)
+
+    ransac = sub.add_parser(
+        "ransac",
+        help="find bad channels with RANSAC",
+        description="Print the bad channels found by RANSAC, one per line.",
+    )
+    _add_common(ransac)
+    ransac.add_argument(
+        "-o", "--output", metavar="OUTPUT",
+        help="write the epochs with the bad channels added to info['bads'] (-epo.fif)",
+    )  # fmt: skip
+    ransac.add_argument("--n-resample", type=_positive_int, default=50, metavar="N")
+    ransac.add_argument("--min-channels", type=float, default=0.25, metavar="FRACTION")
+    ransac.add_argument("--min-corr", type=float, default=0.75, metavar="R")
+    ransac.add_argument("--unbroken-time", type=float, default=0.4, metavar="FRACTION")
+    ransac.add_argument("--random-state", type=int, default=435656, metavar="N")
+    ransac.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="N")
+    ransac.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
+    ransac.set_defaults(func=_cmd_ransac)
+
+    thresholds = sub.add_parser(
+        "thresholds",
+        help="global rejection thresholds as JSON",
+        description="Print get_rejection_threshold's reject dict as JSON (SI units).",
+    )
+    _add_common(thresholds, picks=False)
+    thresholds.add_argument(
+        "--ch-types", nargs="+", metavar="TYPE", help="channel types (default: all present)"
+    )
+    thresholds.add_argument("--decim", type=_positive_int, default=1, metavar="N")
+    thresholds.add_argument("--cv", type=_positive_int, default=5, metavar="N")
+    thresholds.add_argument("--random-state", type=int, metavar="N")
+    thresholds.set_defaults(func=_cmd_thresholds)
+
+    info = sub.add_parser(
+        "info",
+        help="version, backends and hardware",
+        description="Show the version, the installed backends and the hardware found.",
+    )
+    info.add_argument("--json", action="store_true", help="machine-readable output")
+    info.set_defaults(func=_cmd_info)
+
+    demo = sub.add_parser(
+        "demo",
+        help="clean simulated EEG with known artifacts and write a report",
+        description="Run the pipeline on simulated EEG with injected artifacts, write "
+        "an HTML report and say how many artifacts were found.",
+    )
+    demo.add_argument(
+        "--out", default="autoreject_cpp-demo", metavar="DIR",
+        help="output folder (default: ./autoreject_cpp-demo)",
+    )  # fmt: skip
+    demo.add_argument("--backend", help="compute backend (default: auto)")
+    demo.add_argument("--overwrite", action="store_true", help="replace earlier demo files")
+    demo.set_defaults(func=_cmd_demo)
+
+    bench = sub.add_parser(
+        "bench",
+        help="time autoreject_cpp against autoreject 0.5.1",
+        description="Benchmark autoreject_cpp and (when installed) autoreject 0.5.1 on the "
+        "same data; print times, ratios, peak memory and whether the results match.",
+    )
+    from .bench import build_parser as _bench_parser
+
+    _bench_parser(bench)
+    bench.set_defaults(func=_cmd_bench)
+    return parser
+
+
+@contextlib.contextmanager
+def _cli_logging(level):
+    """Send MNE's (and autoreject_cpp's) log to stderr at ``level``; restore after."""
+    from mne.utils import logger
+
+    old_level, old_handlers = logger.level, list(logger.handlers)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for old in old_handlers:
+        logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        with _warnings_to_stderr():
+            yield
+    finally:
+        logger.removeHandler(handler)
+        for old in old_handlers:
+            logger.addHandler(old)
+        logger.setLevel(old_level)
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr():
+    """Show Python warnings as one ``autoreject_cpp: warning:`` line each."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"autoreject_cpp: warning: {_one_line(message)}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+def main(argv=None):
+    """Run the ``autoreject_cpp`` command line.
+
+    Parameters
+    ----------
+    argv : list of str | None
+        The arguments, without the program name. None (default) reads
+        ``sys.argv[1:]``.
+
+    Returns
+    -------
+    code : int
+        The exit status: 0 success, 1 processing error, 2 usage error, 3
+        input file missing or unreadable, 130 interrupted.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version or a usage error
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    level = logging.WARNING if args.quiet else logging.DEBUG if args.debug else logging.INFO
+    try:
+        with _cli_logging(level):
+            return args.func(args)
+    except BaseException as err:  # reported as one line (plus traceback with --debug)
+        if isinstance(err, SystemExit):
+            raise
+        code, message = _classify(err)
+        if args.debug:
+            traceback.print_exception(err, file=sys.stderr)
+    print(f"autoreject_cpp: error: {message}", file=sys.stderr)
+    return code
+
+
+def _classify(err):
+    """Exit code and one-line message for an exception."""
+    if isinstance(err, CLIError):
+        return err.code, str(err)
+    if isinstance(err, KeyboardInterrupt):
+        return EXIT_INTERRUPTED, "interrupted"
+    if isinstance(err, FileExistsError):
+        return EXIT_USAGE, _one_line(err)
+    return EXIT_ERROR, f"{type(err).__name__}: {_one_line(err)}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""Shared pytest configuration: markers, options, fixtures and global guards."""
+
+# License: BSD-3-Clause
+
+import os
+import sys
+
+import pytest
+
+# never open windows, whatever the user's matplotlibrc says; set before any
+# test imports pyplot (the import itself is left to the tests that need it)
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+BENCHMARK_SCALES = ("tiny", "small", "medium", "large")
+
+_MARKERS = {
+    "retrocompat": "compares autoreject_cpp with stored autoreject 0.5.1 references",
+    "oracle": "runs autoreject 0.5.1 (the oracle) and compares live",
+    "slow": "takes more than a few seconds",
+    "benchmark": "timing benchmark; skipped unless --run-benchmarks is given",
+}
+
+
+def pytest_addoption(parser):
+    """Add the benchmark options."""
+    group = parser.getgroup("autoreject_cpp")
+    group.addoption(
+        "--run-benchmarks",
+        action="store_true",
+        default=False,
+        help="run tests marked 'benchmark' (skipped by default)",
+    )
+    group.addoption(
+        "--benchmark-baseline",
+        action="store",
+        default=None,
+        metavar="FILE",
+        help="fail benchmarks whose speed ratio to autoreject fell below this "
+        "baseline's divided by 1.5",
+    )
+    group.addoption(
+        "--benchmark-save-baseline",
+        action="store",
+        default=None,
+        metavar="FILE",
+        help="write the measured speed ratios as a new baseline",
+    )
+    group.addoption(
+        "--benchmark-scale",
+        action="store",
+        default="tiny",
+        choices=BENCHMARK_SCALES,
+        help="data size used by the benchmarks (default: tiny)",
+    )
+
+
+def pytest_configure(config):
+    """Register the markers and force a non-interactive matplotlib backend."""
+    for name, description in _MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    if "matplotlib" in sys.modules:  # imported by a plugin before us
+        import matplotlib
+
+        matplotlib.use("Agg", force=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip benchmark-marked tests unless ``--run-benchmarks`` is given."""
+    if config.getoption("--run-benchmarks"):
+        return
+    skip = pytest.mark.skip(reason="benchmark: pass --run-benchmarks to run it")
+    for item in items:
+        if "benchmark" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def benchmark_scale(request):
+    """The ``--benchmark-scale`` value: 'tiny', 'small', 'medium' or 'large'."""
+    return request.config.getoption("--benchmark-scale")
+
+
+class BenchmarkRatios:
+    """Speed ratios to autoreject, checked against and saved as a baseline.
+
+    Parameters
+    ----------
+    baseline : path-like | None
+        JSON file ``{"tolerance": 1.5, "ratios": {scale: {workload: ratio}}}``.
+    save : path-like | None
+        Where to write this session's ratios (same layout) at the end.
+    """
+
+    def __init__(self, baseline=None, save=None):
+        import json
+
+        self.expected = {}
+        self.tolerance = 1.5
+        if baseline is not None:
+            with open(baseline) as fid:
+                content = json.load(fid)
+            self.expected = content["ratios"]
+            self.tolerance = float(content.get("tolerance", 1.5))
+        self.save = save
+        self.measured = {}
+
+    def check(self, scale, name, ratio):
+        """Record ``ratio``; fail when it is below the baseline / tolerance."""
+        self.measured.setdefault(scale, {})[name] = ratio
+        expected = self.expected.get(scale, {}).get(name)
+        if expected is not None and ratio < expected / self.tolerance:
+            pytest.fail(
+                f"{name} ({scale}): autoreject_cpp is now {ratio:.2f}x faster than "
+                f"autoreject; the baseline says {expected:.2f}x (allowed down to "
+                f"{expected / self.tolerance:.2f}x). A change made it slower."
+            )
+
+    def write(self):
+        """Write the measured ratios to ``save`` (if given)."""
+        import json
+        import time
+
+        from autoreject_cpp.bench import _hardware, _versions
+
+        if self.save is None or not self.measured:
+            return
+        content = dict(
+            tolerance=self.tolerance,
+            date=time.strftime("%Y-%m-%d"),
+            hardware=_hardware(),
+            versions=_versions(),
+            ratios=self.measured,
+        )
+        with open(self.save, "w") as fid:
+            json.dump(content, fid, indent=2)
+
+
+@pytest.fixture(scope="session")
+def benchmark_ratios(request):
+    """The session's :class:`BenchmarkRatios` (written at the end)."""
+    ratios = BenchmarkRatios(
+        request.config.getoption("--benchmark-baseline"),
+        request.config.getoption("--benchmark-save-baseline"),
+    )
+    yield ratios
+    ratios.write()
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    """The shared folder of real recordings; skips the test when it is absent."""
+    from autoreject_cpp.datasets import DATA_ENV, sample_data_dir
+
+    path = sample_data_dir()
+    if path is None:
+        pytest.skip(
+            f"shared data folder not found (set {DATA_ENV} or place it at "
+            "<repo>/../shared/data)"
+        )
+    return path
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every matplotlib figure after each test (if pyplot was loaded)."""
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
+
+
+@pytest.fixture(autouse=True)
+def check_log_level(request):
+    """Fail a test that leaves MNE's (and thus autoreject_cpp's) log level changed."""
+    from mne.utils import logger
+
+    level = logger.level
+    yield
+    if logger.level != level:
+        logger.setLevel(level)  # restore for the next tests, then report
+        pytest.fail(f"{request.node.nodeid} changed the logger level")

@@ -1,0 +1,96 @@
+"""The benchmark runner (``autoreject_cpp bench``): workloads, checks, output."""
+
+import copy
+
+import numpy as np
+import pytest
+
+from autoreject_cpp import bench
+
+
+@pytest.fixture(scope="module")
+def tiny_workloads():
+    autoreject = pytest.importorskip("autoreject")
+    epochs = bench.load_data("synthetic", "tiny")
+    return bench.Workloads(epochs, oracle=autoreject)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", bench.WORKLOADS)
+def test_every_workload_matches_autoreject(tiny_workloads, name):
+    ours = tiny_workloads.call(name, "fr")
+    ref = tiny_workloads.call(name, "ar")
+    assert bench.same_result(name, ours, ref)
+
+
+@pytest.mark.oracle
+def test_same_result_detects_differences(tiny_workloads):
+    model = tiny_workloads.model("fr")
+    ref = tiny_workloads.model("ar")
+    other = copy.deepcopy(model)
+    name = next(iter(other.threshes_))
+    other.threshes_[name] *= 1 + 1e-6
+    assert not bench.same_result("AutoReject.fit", other, ref)
+    other = copy.deepcopy(model)
+    other.consensus_ = {k: v + 0.1 for k, v in other.consensus_.items()}
+    assert not bench.same_result("AutoReject.fit", other, ref)
+    log = tiny_workloads.call("reject_log", "fr")
+    log_ref = tiny_workloads.call("reject_log", "ar")
+    log.bad_epochs = ~np.asarray(log.bad_epochs)
+    assert not bench.same_result("reject_log", log, log_ref)
+    with pytest.raises(ValueError, match="Unknown workload"):
+        bench.same_result("nope", None, None)
+
+
+@pytest.mark.oracle
+def test_run_reports_times_ratios_and_identity(capsys):
+    pytest.importorskip("autoreject")
+    results = bench.run(
+        "synthetic", scale="tiny", repeat=1, workloads=["reject_log", "AutoReject.transform"]
+    )
+    assert results["shape"] == [30, 16, 101]
+    for row in results["workloads"].values():
+        assert row["identical"] is True
+        assert row["autoreject_cpp_s"] > 0 and row["ratio"] > 0
+        assert row["autoreject_cpp_peak_bytes"] > 0
+    table = bench.format_table(results)
+    assert "AutoReject.transform" in table and "identical" in table
+
+
+def test_cli_bench_without_oracle(capsys):
+    from autoreject_cpp.cli import main
+
+    code = main(
+        ["bench", "--data", "synthetic", "--scale", "tiny", "--repeat", "1",
+         "--workloads", "reject_log", "--no-oracle", "--no-memory"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "synthetic-tiny (30, 16, 101)" in out and "reject_log" in out
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="scale must be one of"):
+        bench.load_data("synthetic", "huge")
+    with pytest.raises(ValueError, match="kind must be"):
+        bench.load_data("nope")
+    with pytest.raises(ValueError, match="Unknown workload"):
+        bench.run("synthetic", scale="tiny", workloads=["nope"], oracle=False)
+
+
+def test_hardware_names_the_cpu_as_llvm_sees_it():
+    """Results record the machine, the BLAS kernels NumPy and SciPy use and,
+    with numba installed, LLVM's name of the microarchitecture (virtual
+    machines often report a generic model)."""
+    hardware = bench._hardware()
+    assert hardware["cpus"] >= 1 and hardware["machine"]
+    from threadpoolctl import threadpool_info
+
+    kernels = {lib["architecture"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+    assert hardware["blas"] == sorted(kernels) and hardware["blas"]
+    try:
+        import llvmlite.binding as llvm
+    except ImportError:
+        assert "llvm_cpu" not in hardware
+    else:
+        assert hardware["llvm_cpu"] == llvm.get_host_cpu_name()
