@@ -1,0 +1,28 @@
+# Install rules: `cmake --install` puts the headers, the library, a CMake package
+# (find_package(autoreject_cpp) -> autoreject::autoreject) and a pkg-config file.
+include(CMakePackageConfigHelpers)
+
+install(TARGETS autoreject EXPORT autoreject_cppTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/autoreject DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT autoreject_cppTargets NAMESPACE autoreject::
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/autoreject_cpp)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/autoreject_cppConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/autoreject_cppConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/autoreject_cpp)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/autoreject_cppConfigVersion.cmake
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/autoreject_cppConfig.cmake
+              ${PROJECT_BINARY_DIR}/autoreject_cppConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/autoreject_cpp)
+set(AUTOREJECT_PC_LIBS "-lautoreject_cpp")
+if(AUTOREJECT_HAVE_OPENMP)
+  set(AUTOREJECT_PC_CFLAGS "-DAUTOREJECT_HAVE_OPENMP=1 -fopenmp -ffp-contract=off")
+  string(APPEND AUTOREJECT_PC_LIBS " -fopenmp")
+else()
+  set(AUTOREJECT_PC_CFLAGS "-ffp-contract=off")
+endif()
+configure_file(${PROJECT_SOURCE_DIR}/cmake/autoreject_cpp.pc.in
+               ${PROJECT_BINARY_DIR}/autoreject_cpp.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/autoreject_cpp.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,0 +1,148 @@
+// Copyright (c) autoreject_cpp developers. SPDX-License-Identifier: BSD-3-Clause
+/// @file kernels/kept_means.hpp
+/// @brief Means of the training epochs a threshold keeps, and the threshold search's
+/// cross-validated loss, with autoreject's floating-point operations.
+///
+/// For fold f and bound c the kept rows are `train_idx[f, j]` for the j (in order)
+/// with `train_keys[f, j] <= bounds[c, f]`. Their mean is `np.mean(x[kept], axis=0)`:
+/// 0.0 plus each kept row in turn, divided by the count. The loss of bound c is
+/// `-mean_f(-sqrt(mean_t((median[f] - mean[c, f]) ** 2)))` with NumPy's pairwise sums
+/// over the contiguous axes. autoreject's Gaussian-process search reacts to the last
+/// bit of these losses, so each operation and its order is NumPy's.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "autoreject/backend.hpp"
+#include "autoreject/config.hpp"
+#include "autoreject/errors.hpp"
+#include "autoreject/kernels/sum.hpp"
+#include "autoreject/parallel.hpp"
+
+namespace autoreject {
+
+/// Shape of a kept-means problem (all arrays row-major).
+struct KeptMeansShape {
+    std::size_t n_rows = 0;    ///< rows of the data
+    std::size_t n_times = 0;   ///< columns of the data
+    std::size_t n_folds = 0;   ///< folds (rows of train_idx / train_keys)
+    std::size_t n_train = 0;   ///< training rows per fold (padded with +inf keys)
+    std::size_t n_bounds = 0;  ///< bounds per fold
+};
+
+namespace kernels {
+
+/// `acc[t] = 0 + sum of kept rows (in order)`, divided by the count; NaN when none is kept.
+/// Returns the count.
+template <class T>
+AUTOREJECT_HD std::size_t kept_mean(const T* data, std::size_t n_times, const long long* idx,
+                                    const T* keys, std::size_t n_train, T bound, T* acc) {
+    for (std::size_t t = 0; t < n_times; ++t) {
+        acc[t] = T(0);
+    }
+    std::size_t count = 0;
+    for (std::size_t j = 0; j < n_train; ++j) {
+        if (keys[j] <= bound) {
+            const T* row = data + static_cast<std::size_t>(idx[j]) * n_times;
+            for (std::size_t t = 0; t < n_times; ++t) {
+                acc[t] += row[t];
+            }
+            ++count;
+        }
+    }
+    const T denom = static_cast<T>(count);
+    for (std::size_t t = 0; t < n_times; ++t) {
+        acc[t] = count == 0 ? std::numeric_limits<T>::quiet_NaN() : acc[t] / denom;
+    }
+    return count;
+}
+
+/// `sqrt(mean((median - mean) ** 2))` with NumPy's operations; `scratch` holds n values.
+template <class T>
+AUTOREJECT_HD T rmse(const T* median, const T* mean, std::size_t n, T* scratch) {
+    for (std::size_t t = 0; t < n; ++t) {
+        const T d = median[t] - mean[t];
+        scratch[t] = d * d;
+    }
+    return std::sqrt(numpy_mean(scratch, static_cast<std::ptrdiff_t>(n)));
+}
+
+}  // namespace kernels
+
+namespace detail {
+inline void check_kept_shape(const KeptMeansShape& s, const long long* train_idx) {
+    require(s.n_rows > 0, "data has no rows; pass the epochs of one channel, (n_epochs, n_times)");
+    require(s.n_times > 0, "data has no columns (n_times = 0)");
+    require(s.n_folds > 0 && s.n_train > 0,
+            "train_idx is empty; pass one row of training indices per fold");
+    require(s.n_bounds > 0, "bounds is empty; pass at least one bound per fold");
+    require_indices(train_idx, s.n_folds * s.n_train, s.n_rows, "train_idx", "a row of data");
+}
+}  // namespace detail
+
+/// Means of the kept training rows for every bound and fold.
+///
+/// @param data       (n_rows, n_times)
+/// @param train_idx  (n_folds, n_train) row indices, in summation order
+/// @param train_keys (n_folds, n_train) keys (peak-to-peak amplitudes)
+/// @param bounds     (n_bounds, n_folds) inclusive upper bounds on the keys
+/// @param out        (n_bounds, n_folds, n_times); NaN where a bound keeps nothing
+template <class T>
+void kept_means(const T* data, const long long* train_idx, const T* train_keys, const T* bounds,
+                const KeptMeansShape& s, T* out, const Exec& exec = {}) {
+    check_exec(exec);
+    detail::check_kept_shape(s, train_idx);
+    const auto n_tasks = static_cast<std::int64_t>(s.n_bounds * s.n_folds);
+    detail::for_each_task(exec, n_tasks, [&](std::int64_t task) {
+        const std::size_t c = static_cast<std::size_t>(task) / s.n_folds;
+        const std::size_t f = static_cast<std::size_t>(task) % s.n_folds;
+        kernels::kept_mean(data, s.n_times, train_idx + f * s.n_train,
+                           train_keys + f * s.n_train, s.n_train, bounds[c * s.n_folds + f],
+                           out + (c * s.n_folds + f) * s.n_times);
+    });
+}
+
+/// The threshold search's loss of each bound: `-mean_f(-rmse(medians[f], mean[c, f]))`.
+///
+/// @param medians (n_folds, n_times) test-fold medians
+/// @param out     (n_bounds,) losses; NaN where a fold keeps nothing
+template <class T>
+void threshold_losses(const T* data, const long long* train_idx, const T* train_keys,
+                      const T* bounds, const T* medians, const KeptMeansShape& s, T* out,
+                      const Exec& exec = {}) {
+    check_exec(exec);
+    detail::check_kept_shape(s, train_idx);
+    // one task per (bound, fold): the fold scores, then each bound's mean over folds
+    std::vector<T> scores(s.n_bounds * s.n_folds);
+    const auto n_tasks = static_cast<std::int64_t>(s.n_bounds * s.n_folds);
+    detail::for_each_task(exec, n_tasks, [&](std::int64_t task) {
+        const std::size_t c = static_cast<std::size_t>(task) / s.n_folds;
+        const std::size_t f = static_cast<std::size_t>(task) % s.n_folds;
+        std::vector<T> mean(s.n_times);
+        std::vector<T> scratch(s.n_times);
+        kernels::kept_mean(data, s.n_times, train_idx + f * s.n_train, train_keys + f * s.n_train,
+                           s.n_train, bounds[c * s.n_folds + f], mean.data());
+        scores[c * s.n_folds + f] =
+            -kernels::rmse(medians + f * s.n_times, mean.data(), s.n_times, scratch.data());
+    });
+    for (std::size_t c = 0; c < s.n_bounds; ++c) {
+        out[c] = -kernels::numpy_mean(scores.data() + c * s.n_folds,
+                                      static_cast<std::ptrdiff_t>(s.n_folds));
+    }
+}
+
+/// `out[i] = sqrt(mean((median - means[i]) ** 2))` for each of n_means rows of length n.
+template <class T>
+void rmse_rows(const T* median, const T* means, std::size_t n_means, std::size_t n, T* out) {
+    require(n > 0, "rmse_rows: median is empty; pass at least one value");
+    std::vector<T> scratch(n);
+    for (std::size_t i = 0; i < n_means; ++i) {
+        out[i] = kernels::rmse(median, means + i * n, n, scratch.data());
+    }
+}
+
+}  // namespace autoreject

@@ -1,0 +1,94 @@
+"""Type stubs of the compiled C++ core (``autoreject_cpp._core``).
+
+Every kernel takes ``backend`` (``'scalar'``, ``'openmp'`` or ``'cuda'``, as
+returned by :func:`resolve_backend`) and ``n_threads`` (0: the OpenMP
+default, i.e. ``OMP_NUM_THREADS`` or the number of cores; ignored by
+``'scalar'``). Arrays are converted to C-ordered float64 / int64 when they
+are not already; inputs are never modified. Shape or value errors raise
+``ValueError`` naming the argument; an unknown or unavailable backend raises
+``ValueError`` listing the available ones.
+"""
+
+from typing import TypedDict
+
+import numpy as np
+from numpy.typing import NDArray
+
+__version__: str
+
+class BackendInfo(TypedDict):
+    name: str
+    compiled: bool
+    available: bool
+    reason: str
+
+def backends() -> list[BackendInfo]:
+    """Every backend the core knows, whether compiled in and usable, and why not."""
+
+def resolve_backend(name: str | None = None) -> str:
+    """Resolve a requested backend: ``name`` wins, else ``AUTOREJECT_BACKEND``,
+    else ``'auto'``; ``'auto'`` is ``'openmp'`` when compiled in and more than
+    one thread is available, else ``'scalar'``."""
+
+def max_threads() -> int:
+    """Threads the OpenMP backend uses by default (1 without OpenMP)."""
+
+def ptp(x: NDArray[np.float64], *, backend: str = ..., n_threads: int = ...) -> NDArray[np.float64]:
+    """``np.ptp(x, axis=-1)`` of a 2-D array, shape (n_rows,); NaN rows give NaN."""
+
+def median_rows(
+    x: NDArray[np.float64], rows: NDArray[np.int64], *, backend: str = ..., n_threads: int = ...
+) -> NDArray[np.float64]:
+    """``np.median(x[rows], axis=0)`` of a 2-D ``x``, shape (n_cols,), bit for bit."""
+
+def kept_means(
+    data: NDArray[np.float64],
+    train_idx: NDArray[np.int64],
+    train_keys: NDArray[np.float64],
+    bounds: NDArray[np.float64],
+    *,
+    backend: str = ...,
+    n_threads: int = ...,
+) -> NDArray[np.float64]:
+    """Epoch-order means of kept training rows, shape (n_bounds, n_folds, n_times)."""
+
+def threshold_losses(
+    data: NDArray[np.float64],
+    train_idx: NDArray[np.int64],
+    train_keys: NDArray[np.float64],
+    bounds: NDArray[np.float64],
+    medians: NDArray[np.float64],
+    *,
+    backend: str = ...,
+    n_threads: int = ...,
+) -> NDArray[np.float64]:
+    """The threshold search's cross-validated loss of each bound, shape (n_bounds,)."""
+
+def rmse_rows(median: NDArray[np.float64], means: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``np.sqrt(np.mean((median - means) ** 2, axis=-1))``, bit for bit."""
+
+def prefix_sums(
+    data: NDArray[np.float64],
+    order: NDArray[np.int64],
+    cuts: NDArray[np.int64],
+    *,
+    backend: str = ...,
+    n_threads: int = ...,
+) -> NDArray[np.float64]:
+    """Sums of ``data[order[:cuts[i]]]`` as NumPy's reduceat + cumsum, shape (n_cuts, n_cols)."""
+
+def ransac_correlations(
+    data: NDArray[np.float64],
+    cols: NDArray[np.int64],
+    counts: NDArray[np.int64],
+    weights: NDArray[np.float64],
+    *,
+    backend: str = ...,
+    n_threads: int = ...,
+) -> NDArray[np.float64]:
+    """Correlation of each channel with its median prediction, shape (n_epochs, n_channels)."""
+
+def vote_bad_epochs(
+    deltas: NDArray[np.float64], threshes: NDArray[np.float64]
+) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+    """Bad (peak-to-peak > threshold) matrix and bad count per epoch."""
