@@ -1,7 +1,7 @@
 """Generate the autoreject 0.5.1 reference outputs used by the retro-compat tests.
 
 Runs the original autoreject (the oracle) on three deterministic data sets
-and stores its inputs and outputs in ``tests/references/<name>.npz``:
+and stores its inputs and outputs in ``references/<name>.npz``:
 
 ``synthetic_eeg``
     :func:`autoreject_cpp.datasets.make_synthetic_epochs` EEG (seed 42).
@@ -34,8 +34,8 @@ from those arrays:
 
 Usage::
 
-    python tools/generate_references.py            # all data sets
-    python tools/generate_references.py synthetic_eeg
+    python references/generate_references.py            # all data sets
+    python references/generate_references.py synthetic_eeg
 
 Requires the oracle environment pinned in ``constraints-oracle.txt`` and the
 shared data folder (``AUTOREJECT_DATA`` or ``<repo>/../shared/data``).
@@ -53,9 +53,9 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "python"))  # autoreject_cpp, when not installed
 
-OUT_DIR = REPO / "tests" / "references"
+OUT_DIR = REPO / "references"
 SEED = 42
 #: (consensus, n_interpolate) pairs for the fixed-parameter reject logs
 LOCAL_PARAMS = ((0.1, 1), (0.3, 4), (0.5, 8), (1.0, 0))
@@ -113,7 +113,7 @@ def _dict_arrays(prefix, mapping, ch_names):
 
 
 def generate(name, ar_cv=5, ransac_picks=None):
-    """Run the oracle on one data set and write ``tests/references/<name>.npz``."""
+    """Run the oracle on one data set and write ``references/<name>.npz``."""
     from autoreject_cpp.bench import _hardware
     from autoreject_cpp.datasets import _epochs_from_arrays, _epochs_to_arrays
 

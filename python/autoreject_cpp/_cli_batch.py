@@ -1,4 +1,4 @@
-"""The ``autoreject_cpp batch`` sub-command: parser and entry point.
+"""The ``autoreject-cpp batch`` sub-command: parser and entry point.
 
 Kept apart from :mod:`autoreject_cpp.cli` so the common commands stay short; it
 reuses the ``clean`` options and the CLI's helpers and exit codes. The work
@@ -25,7 +25,7 @@ from .cli import (
 
 
 def _cmd_batch(args):
-    """Run ``autoreject_cpp batch`` with parsed ``args``; the exit status."""
+    """Run ``autoreject-cpp batch`` with parsed ``args``; the exit status."""
     from ._batch_summary import _counts
     from .batch import run_batch
 
@@ -85,7 +85,7 @@ def _cmd_batch(args):
 
 
 def add_batch_parser(sub):
-    """Add the ``batch`` sub-command to the ``autoreject_cpp`` parser's ``sub``."""
+    """Add the ``batch`` sub-command to the ``autoreject-cpp`` parser's ``sub``."""
     batch = sub.add_parser(
         "batch",
         help="clean every recording of a study (local processes or a dask cluster)",
@@ -144,7 +144,7 @@ def add_batch_parser(sub):
     )  # fmt: skip
     run.add_argument(
         "--threads-per-worker", type=_positive_int, metavar="N",
-        help="BLAS/numba/torch threads per recording (default: 1; parallelise with "
+        help="BLAS and core (OpenMP) threads per recording (default: 1; parallelise with "
         "--n-jobs instead)",
     )  # fmt: skip
     run.add_argument(

@@ -8,6 +8,18 @@ indentation.
 from __future__ import annotations
 
 docdict = {
+    "backend": """backend : str | None
+    Compute backend of the compiled core: ``'auto'``, ``'scalar'``,
+    ``'openmp'`` or ``'cuda'`` (see :func:`autoreject_cpp.backends`). None
+    (default) uses the ``AUTOREJECT_BACKEND`` environment variable, then
+    ``'auto'`` (``'openmp'`` when compiled in and more than one thread is
+    available, else ``'scalar'``). An unknown or unavailable backend raises
+    ``ValueError``. Results do not depend on it.""",
+    "n_jobs": """n_jobs : int
+    Number of channels whose thresholds are searched in parallel (threads).
+    Other than 1, also the number of threads of the core's kernels (-1:
+    every core); with 1 (default) the kernels use the OpenMP default
+    (``OMP_NUM_THREADS``, else every core). Results do not depend on it.""",
     "report_in": """report : mne.Report
     The report to add to (modified in place).""",
     "section_replace": """section : str | None

@@ -14,8 +14,8 @@ processes (loky) by default, a :class:`distributed.Client` with
 3. returns one summary row; an exception becomes a ``'failed'`` row and the
    other recordings go on.
 
-BLAS, OpenMP, numba (and torch, when loaded) threads are limited inside each
-job to ``threads_per_worker`` so that parallel jobs do not oversubscribe the
+BLAS, OpenMP and the compiled core's threads are limited inside each job to
+``threads_per_worker`` so that parallel jobs do not oversubscribe the
 cores. The study summary is written as ``summary.csv``, ``summary.json`` and
 ``summary.html`` in the output folder.
 
@@ -58,28 +58,14 @@ _OUTPUT_ROLES = ("epochs", "log", "model", "report")
 
 @contextlib.contextmanager
 def _thread_limits(threads):
-    """Limit BLAS/OpenMP, numba, autoreject_cpp's own and (if loaded) torch
-    threads to ``threads``."""
-    import importlib.util
-
+    """Limit BLAS/OpenMP and autoreject_cpp's own threads (Python thread
+    pools, the compiled core's kernels) to ``threads``."""
     from threadpoolctl import threadpool_limits
 
     from ._parallel import limit_threads
 
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(threadpool_limits(limits=threads))
-        stack.enter_context(limit_threads(threads))
-        if importlib.util.find_spec("numba") is not None:
-            import numba
-
-            old = numba.get_num_threads()
-            numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-            stack.callback(numba.set_num_threads, old)
-        torch = sys.modules.get("torch")
-        if torch is not None:
-            old_torch = torch.get_num_threads()
-            torch.set_num_threads(threads)
-            stack.callback(torch.set_num_threads, old_torch)
+    # limit_threads also sets the core's threads: get_backend reads it
+    with threadpool_limits(limits=threads), limit_threads(threads):
         yield
 
 
@@ -159,7 +145,7 @@ def process_subject(
     force : bool
         Redo the recording even when its outputs are up to date.
     threads : int
-        BLAS/numba/torch threads inside the job.
+        BLAS and core threads inside the job.
     log_level : str
         MNE log level inside the job.
 
@@ -338,7 +324,7 @@ def run_batch(
         scheduler of an existing dask cluster (workers must see the files
         and have autoreject_cpp installed).
     threads_per_worker : int | None
-        BLAS/numba/torch threads per job. None (default): 1, the fastest
+        BLAS and core threads per job. None (default): 1, the fastest
         when the cores are busy with other recordings (parallelise with
         ``n_jobs`` instead; see ``benchmarks/batch_scaling.py``).
     force : bool

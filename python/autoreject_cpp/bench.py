@@ -1,6 +1,6 @@
 """Benchmark autoreject_cpp against autoreject 0.5.1 on the same data.
 
-Run ``autoreject_cpp bench`` or ``python -m autoreject_cpp.bench`` (options:
+Run ``autoreject-cpp bench`` or ``python -m autoreject_cpp.bench`` (options:
 ``--data eegmmidb|synthetic|meg``, ``--scale``, ``--backend``, ``--repeat``,
 ``--n-jobs``, ``--workloads``, ``--json FILE``, ``--no-oracle``). Each
 workload runs on the same epochs in the same process, autoreject first; the
@@ -9,7 +9,7 @@ decisions (thresholds, consensus, n_interpolate, reject logs, RANSAC bad
 channels, global thresholds) are checked to be identical.
 
 The same workload table (:func:`make_workloads`) drives the pytest-benchmark
-suite (``tests/test_benchmarks.py``) and the CI regression check.
+suite (``tests/python/test_benchmarks.py``) and the CI regression check.
 """
 
 # License: BSD-3-Clause
@@ -314,11 +314,16 @@ def _versions():
         sklearn=sklearn.__version__,
         python=platform.python_version(),
     )
-    for name in ("autoreject", "numba", "torch", "jax"):
-        try:
-            out[name] = __import__(name).__version__
-        except ImportError:
-            pass
+    try:
+        out["autoreject"] = __import__("autoreject").__version__
+    except ImportError:
+        pass
+    try:
+        from . import _core
+
+        out["core"] = _core.__version__
+    except ImportError:  # pragma: no cover - not built
+        pass
     return out
 
 
@@ -332,15 +337,14 @@ def _hardware():
                     break
     except OSError:
         pass
-    # virtual machines often report a generic model name; LLVM's name for
-    # the microarchitecture (what numba compiles for) tells more
-    try:
-        import llvmlite.binding as llvm
-
-        info["llvm_cpu"] = llvm.get_host_cpu_name()
-    except Exception:  # pragma: no cover - no (or a broken) llvmlite
-        pass
     info["blas"] = _blas_kernels()
+    try:
+        from . import _core
+
+        info["openmp_threads"] = int(_core.max_threads())
+        info["backends"] = [row["name"] for row in _core.backends() if row["available"]]
+    except ImportError:  # pragma: no cover - not built
+        pass
     return info
 
 
@@ -434,13 +438,13 @@ def _run(data, backend, repeat, oracle, n_jobs, scale, workloads, oracle_repeat,
         raise ValueError(f"Unknown workload(s) {unknown}; choose from {', '.join(WORKLOADS)}.")
     oracle_mod = import_oracle() if oracle else None
     wl = Workloads(epochs, backend=backend, n_jobs=n_jobs, oracle=oracle_mod)
-    # compile the JIT kernels and warm the caches outside the timings
+    # warm the caches outside the timings
     wl.call("reject_log", "fr")
     results = dict(
         data=data if data != "synthetic" else f"synthetic-{scale}",
         shape=list(epochs.get_data(copy=False).shape),
         data_bytes=int(epochs.get_data(copy=False).nbytes),
-        backend=str(autoreject_cpp.get_backend(backend)),
+        backend=autoreject_cpp.get_backend(backend).name,
         n_jobs=n_jobs,
         versions=_versions(),
         hardware=_hardware(),
@@ -501,7 +505,8 @@ def build_parser(parser=None):
     parser.add_argument("--data", choices=("eegmmidb", "synthetic", "meg"), default="eegmmidb")
     parser.add_argument("--scale", choices=tuple(SCALES), default="small",
                         help="size of the synthetic data (default: small)")
-    parser.add_argument("--backend", default=None)
+    parser.add_argument("--backend", default=None, choices=("auto", "scalar", "openmp", "cuda"),
+                        help="compute backend (default: AUTOREJECT_BACKEND, else auto)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--oracle-repeat", type=int, default=1,
                         help="repetitions of autoreject's fits (default: 1)")

@@ -1,15 +1,15 @@
-"""Command-line interface: ``autoreject_cpp`` (or ``python -m autoreject_cpp``).
+"""Command-line interface: ``autoreject-cpp`` (or ``python -m autoreject_cpp``).
 
 A thin layer over the public API::
 
-    autoreject_cpp clean sub-01-epo.fif -o sub-01-clean-epo.fif --report sub-01.html
-    autoreject_cpp batch 'study/**/*-epo.fif' --out cleaned --n-jobs 2
-    autoreject_cpp batch --bids-root ds --task motor --out ds/derivatives/autoreject_cpp
-    autoreject_cpp ransac sub-01-epo.fif -o sub-01-bads-epo.fif
-    autoreject_cpp thresholds sub-01-epo.fif > reject.json
-    autoreject_cpp info
-    autoreject_cpp demo --out autoreject_cpp-demo
-    autoreject_cpp bench --data synthetic --scale small
+    autoreject-cpp clean sub-01-epo.fif -o sub-01-clean-epo.fif --report sub-01.html
+    autoreject-cpp batch 'study/**/*-epo.fif' --out cleaned --n-jobs 2
+    autoreject-cpp batch --bids-root ds --task motor --out ds/derivatives/autoreject_cpp
+    autoreject-cpp ransac sub-01-epo.fif -o sub-01-bads-epo.fif
+    autoreject-cpp thresholds sub-01-epo.fif > reject.json
+    autoreject-cpp info
+    autoreject-cpp demo --out autoreject-cpp-demo
+    autoreject-cpp bench --data synthetic --scale small
 
 Exit codes: 0 success, 1 processing error, 2 usage error (bad arguments,
 output exists without ``--overwrite``), 3 input file missing or unreadable,
@@ -35,6 +35,8 @@ from ._fileio import atomic_path
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130
+#: the values of ``--backend`` (the compiled core's backends, and auto)
+BACKEND_CHOICES = ("auto", "scalar", "openmp", "cuda")
 
 #: file endings of the epochs files the CLI reads
 _EPOCHS_ENDINGS = (".fif", ".fif.gz")
@@ -48,7 +50,7 @@ class CLIError(Exception):
     Parameters
     ----------
     message : str
-        The message shown after ``autoreject_cpp: error:``.
+        The message shown after ``autoreject-cpp: error:``.
     code : int
         The exit status. Defaults to 1 (processing error).
     """
@@ -261,45 +263,51 @@ def _cmd_info(args):
     import numpy as np
 
     import autoreject_cpp
-    from autoreject_cpp.backends import available_backends
 
     hardware = autoreject_cpp.detect_hardware()
+    try:
+        default = autoreject_cpp.get_backend().name
+    except ValueError as err:  # an unusable AUTOREJECT_BACKEND: say so, don't fail
+        default = f"unusable ({_one_line(str(err))})"
     info = {
         "autoreject_cpp": autoreject_cpp.__version__,
+        "core": hardware["core_version"],
         "python": platform.python_version(),
         "mne": mne.__version__,
         "numpy": np.__version__,
         "platform": platform.platform(),
-        "backends": available_backends(),
-        "default_backend": os.environ.get("AUTOREJECT_BACKEND")
-        or os.environ.get("AUTOREJECT_BACKEND")
-        or "auto",
-        "hardware": hardware,
+        "cpu_count": hardware["cpu_count"],
+        "max_threads": hardware["max_threads"],
+        "backend_env": os.environ.get("AUTOREJECT_BACKEND"),
+        "default_backend": default,
+        "backends": hardware["backends"],
     }
     if args.json:
         _echo(json.dumps(info, indent=2))
         return EXIT_OK
-    lines = [
-        f"autoreject_cpp {info['autoreject_cpp']} (python {info['python']}, mne {info['mne']}, "
-        f"numpy {info['numpy']})",
-        f"platform: {info['platform']}",
-        f"CPU cores usable: {hardware['cpu_count']}",
-        f"backends installed: {', '.join(info['backends'])} "
-        f"(default: {info['default_backend']})",
+    table = [("name", "compiled", "available", "reason")] + [
+        (
+            row["name"],
+            "yes" if row["compiled"] else "no",
+            "yes" if row["available"] else "no",
+            row["reason"] or "-",
+        )
+        for row in info["backends"]
     ]
-    for lib in ("numba", "torch", "jax"):
-        entry = hardware.get(lib, {})
-        if not entry.get("available"):
-            detail = entry.get("error", "not installed")
-        else:
-            detail = entry.get("version") or "installed"
-            if lib == "torch":
-                cuda = entry.get("cuda_devices") or []
-                detail += f"; CUDA: {', '.join(cuda) if cuda else 'none'}"
-                detail += f"; MPS: {'yes' if entry.get('mps') else 'no'}"
-            if lib == "jax":
-                detail += f"; devices: {', '.join(entry.get('devices') or []) or 'none'}"
-        lines.append(f"  {lib}: {detail}")
+    widths = [max(len(r[i]) for r in table) for i in range(3)]
+    lines = [
+        f"autoreject-cpp {info['autoreject_cpp']} (core {info['core']}, python "
+        f"{info['python']}, mne {info['mne']}, numpy {info['numpy']})",
+        f"platform: {info['platform']}",
+        f"CPU cores usable: {info['cpu_count']}; OpenMP threads by default: "
+        f"{info['max_threads']}",
+        f"default backend: {info['default_backend']} (AUTOREJECT_BACKEND="
+        f"{info['backend_env'] or 'unset'})",
+        "backends:",
+    ]
+    for row in table:
+        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths)]
+        lines.append("  " + "  ".join(cells + [row[3]]))
     _echo(*lines)
     return EXIT_OK
 
@@ -355,8 +363,8 @@ def _add_data_options(parser, picks=True):
     )
     parser.add_argument(
         "--backend",
-        help="compute backend: numpy, numba, torch, torch:cuda, jax or auto "
-        "(default: AUTOREJECT_BACKEND, else auto)",
+        choices=BACKEND_CHOICES,
+        help="compute backend (default: AUTOREJECT_BACKEND, else auto)",
     )
 
 
@@ -404,7 +412,7 @@ def _n_jobs(text):
 
 
 def build_parser():
-    """Build the argument parser of the ``autoreject_cpp`` command.
+    """Build the argument parser of the ``autoreject-cpp`` command.
 
     Returns
     -------
@@ -415,13 +423,13 @@ def build_parser():
     from ._version import __version__
 
     parser = argparse.ArgumentParser(
-        prog="autoreject_cpp",
+        prog="autoreject-cpp",
         description="Automated rejection and repair of bad epochs and sensors in "
         "M/EEG, with the results of autoreject 0.5.1.",
         epilog="Exit codes: 0 ok, 1 processing error, 2 usage error, 3 input file "
         "missing or unreadable.",
     )
-    parser.add_argument("--version", action="version", version=f"autoreject_cpp {__version__}")
+    parser.add_argument("--version", action="version", version=f"autoreject-cpp {__version__}")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument(
         "-q", "--quiet", action="store_true", help="show warnings and errors only"
@@ -491,7 +499,8 @@ def build_parser():
     info = sub.add_parser(
         "info",
         help="version, backends and hardware",
-        description="Show the version, the installed backends and the hardware found.",
+        description="Show the version, the backends of the compiled core (compiled "
+        "in, available, and why not) and the hardware found.",
     )
     info.add_argument("--json", action="store_true", help="machine-readable output")
     info.set_defaults(func=_cmd_info)
@@ -503,10 +512,14 @@ def build_parser():
         "an HTML report and say how many artifacts were found.",
     )
     demo.add_argument(
-        "--out", default="autoreject_cpp-demo", metavar="DIR",
-        help="output folder (default: ./autoreject_cpp-demo)",
+        "--out", default="autoreject-cpp-demo", metavar="DIR",
+        help="output folder (default: ./autoreject-cpp-demo)",
     )  # fmt: skip
-    demo.add_argument("--backend", help="compute backend (default: auto)")
+    demo.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        help="compute backend (default: AUTOREJECT_BACKEND, else auto)",
+    )
     demo.add_argument("--overwrite", action="store_true", help="replace earlier demo files")
     demo.set_defaults(func=_cmd_demo)
 
@@ -547,11 +560,11 @@ def _cli_logging(level):
 
 @contextlib.contextmanager
 def _warnings_to_stderr():
-    """Show Python warnings as one ``autoreject_cpp: warning:`` line each."""
+    """Show Python warnings as one ``autoreject-cpp: warning:`` line each."""
     import warnings
 
     def show(message, category, filename, lineno, file=None, line=None):
-        print(f"autoreject_cpp: warning: {_one_line(message)}", file=sys.stderr)
+        print(f"autoreject-cpp: warning: {_one_line(message)}", file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.showwarning = show
@@ -559,7 +572,7 @@ def _warnings_to_stderr():
 
 
 def main(argv=None):
-    """Run the ``autoreject_cpp`` command line.
+    """Run the ``autoreject-cpp`` command line.
 
     Parameters
     ----------
@@ -588,7 +601,7 @@ def main(argv=None):
         code, message = _classify(err)
         if args.debug:
             traceback.print_exception(err, file=sys.stderr)
-    print(f"autoreject_cpp: error: {message}", file=sys.stderr)
+    print(f"autoreject-cpp: error: {message}", file=sys.stderr)
     return code
 
 

@@ -67,7 +67,7 @@ def sample_data_dir():
     """
     env = os.environ.get(DATA_ENV)
     candidates = [Path(env).expanduser()] if env else []
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]  # <repo>/python/autoreject_cpp
     candidates.append(repo.parent / "shared" / "data")
     for path in candidates:
         if path.is_dir():

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator
 from ._bayesopt import bayes_opt
 from ._folds import padded_folds
 from ._parallel import blas_single_thread
+from ._docs import fill_doc
 from ._logging import log_level, logger
 from ._validation import check_dtype, check_epochs_type, check_n_epochs, picked_data
 
@@ -72,6 +73,7 @@ class _EpochFolds:
 
 
 @blas_single_thread
+@fill_doc
 def get_rejection_threshold(
     epochs, decim=1, random_state=None, ch_types=None, cv=5, verbose=True, backend=None
 ):
@@ -94,8 +96,7 @@ def get_rejection_threshold(
         Cross-validation; an int means ``KFold(cv)``. Defaults to 5.
     verbose : bool | str | int | None
         Verbosity. Defaults to True.
-    backend : str | None
-        Compute backend; None uses ``AUTOREJECT_BACKEND``, then ``'auto'``.
+    %(backend)s
 
     Returns
     -------

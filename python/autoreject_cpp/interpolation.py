@@ -17,8 +17,8 @@ Reproduced behaviours of autoreject 0.5.1 that shape the repaired values:
 * MEG mapping uses the "fast" lead-field dot products computed once for all
   MEG channels of the recording (``dots``) and sliced per bad set.
 * Products are ``np.matmul(matrix, data[:, goods, :])`` on a contiguous copy,
-  the same operation MNE performs, so repaired values match to the last bit
-  on the numpy backend.
+  the same operation MNE performs (BLAS, through NumPy, on every backend),
+  so repaired values match to the last bit.
 """
 
 from __future__ import annotations
@@ -426,8 +426,8 @@ class Interpolator:
                 # gathered copy. Moving from channel i to i + 1 swaps two rows.
                 work = data[sl][:, order, :]
                 for i, p in enumerate(kind_picks):
-                    # on the host whatever the backend: device products round
-                    # differently, and these values feed the threshold search
+                    # NumPy's product whatever the backend: these values feed
+                    # the threshold search
                     out[sl, column[p]] = np.matmul(matrices[i], work[:, : n - 1, :])[:, 0]
                     if i < n - 1:
                         left_out = work[:, i].copy()

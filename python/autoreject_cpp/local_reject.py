@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ._docs import fill_doc
 from ._logging import log_level
 from ._validation import (
     check_consensus,
@@ -137,6 +138,7 @@ def interp_sets(labels):
     return [np.flatnonzero(row == 2) for row in labels]
 
 
+@fill_doc
 class LocalAutoReject(BaseEstimator):
     r"""Reject and repair epochs with fixed parameters.
 
@@ -162,8 +164,7 @@ class LocalAutoReject(BaseEstimator):
         Precomputed MEG lead-field dot products.
     verbose : bool | str | int | None
         Verbosity. Defaults to True.
-    backend : str | None
-        Compute backend; None uses the environment, then ``'auto'``.
+    %(backend)s
 
     Attributes
     ----------

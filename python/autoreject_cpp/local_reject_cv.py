@@ -31,6 +31,7 @@ from functools import partial
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ._docs import fill_doc
 from ._logging import log_level, logger, progress, warn
 from ._parallel import blas_single_thread
 from ._validation import (
@@ -111,7 +112,7 @@ def _apply_reject_log(epochs, reject_log, picks, dots, backend, interpolator=Non
 
 
 def _run_local_reject_cv(
-    epochs, thresh_func, picks, n_interpolate, cv, consensus, dots, verbose, backend
+    epochs, thresh_func, picks, n_interpolate, cv, consensus, dots, verbose, backend, n_jobs=1
 ):
     """Thresholds and the CV loss grid for one channel type.
 
@@ -124,10 +125,10 @@ def _run_local_reject_cv(
         With the matrices of every bad set met, for reuse.
     """
     from ._folds import FoldMeans, rmse_to
-    from .backends import get_backend
+    from .backends import estimator_backend
     from .interpolation import Interpolator
 
-    be = get_backend(backend)
+    be = estimator_backend(backend, n_jobs)
     local_reject = LocalAutoReject(
         thresh_func=thresh_func, verbose=verbose, picks=picks, dots=dots, backend=backend
     )
@@ -171,6 +172,7 @@ def _run_local_reject_cv(
     return local_reject, loss, interpolator
 
 
+@fill_doc
 class AutoReject(BaseEstimator):
     r"""Find bad epochs and sensors, repair what can be repaired.
 
@@ -203,17 +205,12 @@ class AutoReject(BaseEstimator):
         ``'bayesian_optimization'`` (default) or ``'random_search'``, as in
         autoreject, or ``'exact'`` (every candidate threshold evaluated; see
         :func:`autoreject_cpp.compute_thresholds`).
-    n_jobs : int
-        Number of channels whose thresholds are searched in parallel. Results
-        do not depend on it. Defaults to 1.
+    %(n_jobs)s
     random_state : int | np.random.RandomState | None
         Seed for the threshold search. Defaults to None.
     verbose : bool | str | int | None
         Verbosity (MNE convention). Defaults to True.
-    backend : str | None
-        Compute backend (``'numpy'``, ``'numba'``, ``'torch'``, ``'jax'``,
-        ``'auto'``). None uses the ``AUTOREJECT_BACKEND`` environment variable,
-        then ``'auto'``. Results are identical across backends.
+    %(backend)s
 
     Attributes
     ----------
@@ -314,12 +311,13 @@ class AutoReject(BaseEstimator):
             )
         cv = _check_cv(self.cv)
         with log_level(self.verbose), ExitStack() as stack:
-            from .backends import get_backend
+            from .backends import estimator_backend
 
             picks = np.sort(handle_picks(epochs.info, self.picks))
             # one peak-to-peak pass serves the checks here, the helpers'
             # checks of the same epochs, and the vote
-            stack.enter_context(epochs_checked_once(epochs, picks, get_backend(self.backend)))
+            be = estimator_backend(self.backend, self.n_jobs)
+            stack.enter_context(epochs_checked_once(epochs, picks, be))
             n_interpolate, consensus = self._grids(len(picks))
             try:
                 n_splits = cv.get_n_splits()
@@ -361,6 +359,7 @@ class AutoReject(BaseEstimator):
                         dots,
                         self.verbose,
                         self.backend,
+                        self.n_jobs,
                     )
                 best_i, best_j = np.unravel_index(
                     loss.mean(axis=-1).argmin(), loss.shape[:2]
@@ -461,12 +460,12 @@ class AutoReject(BaseEstimator):
         check_epochs_type(epochs)
         self._check_channels(epochs)
         with log_level(self.verbose):
-            from .backends import get_backend
+            from .backends import estimator_backend
 
             # the peak-to-peak pass needed anyway doubles as the data checks
             peaks = check_epochs(
                 epochs, self.picks_, check_flat=False, fitted=True,
-                peaks=lambda: all_peaks(epochs, get_backend(self.backend)),
+                peaks=lambda: all_peaks(epochs, estimator_backend(self.backend, self.n_jobs)),
             )  # fmt: skip
             if reject_log is not None and not isinstance(reject_log, RejectLog):
                 raise TypeError(

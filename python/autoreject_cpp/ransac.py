@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ._docs import fill_doc
 from ._logging import log_level, logger, progress
 from ._parallel import blas_single_thread
 from ._mne_compat import (
@@ -44,6 +45,7 @@ from .interpolation import _EEGSpline
 _RANSAC_CH_TYPES = {"eeg": "eeg", "grad": "meg", "mag": "meg"}
 
 
+@fill_doc
 class Ransac(BaseEstimator):
     """Find and repair bad sensors with RANSAC.
 
@@ -69,8 +71,10 @@ class Ransac(BaseEstimator):
         ``unbroken_time * n_epochs`` epochs. Defaults to 0.4.
     n_jobs : int | None
         Number of threads used to build the MEG interpolation matrices
-        (the EEG ones, much cheaper, share every core like the compiled
-        kernels). The results do not depend on it. Defaults to 1.
+        (the EEG ones, much cheaper, share every core); other than 1 or
+        None, also the threads of the core's correlation kernel (-1: every
+        core), which otherwise uses the OpenMP default (``OMP_NUM_THREADS``,
+        else every core). The results do not depend on it. Defaults to 1.
     random_state : int | np.random.RandomState | np.random.Generator | None
         Seed or generator for drawing the channel subsets. Defaults to
         435656, autoreject's default.
@@ -84,11 +88,7 @@ class Ransac(BaseEstimator):
     verbose : bool | str | int | None
         Logging level (MNE convention); progress bars are shown at INFO or
         below. ``None`` keeps the current MNE level. Defaults to True.
-    backend : str | None
-        Compute backend for the correlation kernel (see
-        :func:`autoreject_cpp.backends.get_backend`). ``None`` uses the
-        ``AUTOREJECT_BACKEND`` environment variable, else ``'auto'``.
-        Defaults to None.
+    %(backend)s
 
     Attributes
     ----------
@@ -174,10 +174,10 @@ class Ransac(BaseEstimator):
         """
         from mne import pick_info
 
-        from .backends import get_backend
+        from .backends import estimator_backend
 
         self._check_params()
-        backend = get_backend(self.backend)
+        backend = estimator_backend(self.backend, self.n_jobs)
         check_epochs_type(epochs)
         picks = np.asarray(handle_picks(epochs.info, self.picks), dtype=int)
         _check_ransac_epochs(epochs, picks)

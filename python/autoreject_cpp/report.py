@@ -533,10 +533,7 @@ def _backend_name(ar, epochs=None):
     try:
         from .backends import get_backend
 
-        size = None
-        if epochs is not None:
-            size = len(epochs) * len(epochs.ch_names) * len(epochs.times)
-        return get_backend(getattr(ar, "backend", None), size_hint=size).name
+        return get_backend(getattr(ar, "backend", None)).name
     except Exception:  # an unusable backend must not break the report
         return str(getattr(ar, "backend", None) or "auto")
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._bayesopt import bayes_opt
+from ._docs import fill_doc
 from ._folds import FoldMeans
 from ._parallel import blas_single_thread
 from ._logging import log_level, logger, progress
@@ -66,11 +67,6 @@ class _FoldData:
         self.medians = medians
         self._prefix = None
 
-    def _scores_to_losses(self, means):
-        # per (threshold, fold): -RMSE with the same reductions as autoreject
-        scores = -np.sqrt(np.mean((self.medians[None] - means) ** 2, axis=-1))
-        return -np.mean(scores, axis=-1)
-
     def losses(self, threshes):
         """Mean over folds of the RMSE between kept-train mean and test median.
 
@@ -81,8 +77,9 @@ class _FoldData:
         """
         threshes = np.asarray(threshes, float)
         bounds = np.maximum(threshes[:, None], self.floors[None, :])
-        means = self.backend.kept_means(self.data, self.train, self.train_deltas, bounds)
-        return self._scores_to_losses(means)
+        return self.backend.threshold_losses(
+            self.data, self.train, self.train_deltas, bounds, self.medians
+        )
 
     def all_losses(self, threshes):
         """Losses of many thresholds at once from sorted prefix sums (equal to
@@ -97,7 +94,9 @@ class _FoldData:
             ],
             axis=1,
         )
-        return self._scores_to_losses(means)
+        # per (threshold, fold): -RMSE with the same reductions as autoreject
+        scores = -np.sqrt(np.mean((self.medians[None] - means) ** 2, axis=-1))
+        return -np.mean(scores, axis=-1)
 
 
 def _initial_candidates(all_threshes, n_points):
@@ -182,6 +181,7 @@ def _thresholds_one_type(
     from joblib import Parallel, delayed
     from sklearn.model_selection import StratifiedShuffleSplit
 
+    from .backends import get_backend
     from .interpolation import Interpolator
 
     data = epochs.get_data(copy=False)
@@ -226,6 +226,10 @@ def _thresholds_one_type(
         splits = shared_splits if fixed_seed else list(cv.split(data[:, i], y))
         plans.append((i, splits, candidates, None if medians is None else medians[i]))
 
+    # with n_jobs > 1 the channels run on n_jobs threads, each channel's
+    # kernels on one thread
+    channel_backend = backend if n_jobs == 1 else get_backend(backend.name, n_jobs=1)
+
     def one(plan):
         column, splits, candidates, this_medians = plan
         return _compute_thresh(
@@ -233,7 +237,7 @@ def _thresholds_one_type(
             method,
             splits,
             random_state,
-            backend,
+            channel_backend,
             candidates=candidates,
             medians=this_medians,
         )
@@ -260,7 +264,7 @@ def _compute_thresholds(
     backend=None,
 ):
     """:func:`compute_thresholds` with precomputed MEG ``dots`` (internal)."""
-    from .backends import get_backend
+    from .backends import estimator_backend
     from .local_reject import all_peaks
 
     if method not in _METHODS:
@@ -270,7 +274,7 @@ def _compute_thresholds(
     check_epochs_type(epochs)
     with log_level(verbose):
         picks = handle_picks(epochs.info, picks)
-        be = get_backend(backend)
+        be = estimator_backend(backend, n_jobs)
         # the checks read the peak-to-peaks (registered by a calling
         # estimator, else computed in one pass) rather than the data
         check_epochs(epochs, picks, check_loc=augment, peaks=lambda: all_peaks(epochs, be))
@@ -293,6 +297,7 @@ def _compute_thresholds(
 
 
 @blas_single_thread
+@fill_doc
 def compute_thresholds(
     epochs,
     method="bayesian_optimization",
@@ -326,12 +331,8 @@ def compute_thresholds(
         Defaults to True.
     verbose : bool | str | int | None
         Verbosity (MNE convention). Defaults to True.
-    n_jobs : int
-        Number of channels processed in parallel (threads). Results do not
-        depend on it. Defaults to 1.
-    backend : str | None
-        Compute backend (``'numpy'``, ``'numba'``, ...). None uses the
-        ``AUTOREJECT_BACKEND`` environment variable, then ``'auto'``.
+    %(n_jobs)s
+    %(backend)s
 
     Returns
     -------
