@@ -32,8 +32,8 @@ ar::Exec make_exec(const std::optional<std::string>& backend, int n_threads) {
 void require_ndim(const py::array& a, py::ssize_t ndim, const char* name, const char* shape) {
     if (a.ndim() != ndim) {
         throw std::invalid_argument(std::string(name) + " must be " + std::to_string(ndim) +
-                                    "-D with shape " + shape + "; got " +
-                                    std::to_string(a.ndim()) + "-D");
+                                    "-D with shape " + shape + "; got " + std::to_string(a.ndim()) +
+                                    "-D");
     }
 }
 
@@ -59,8 +59,8 @@ Doubles ptp(const Doubles& x, const std::optional<std::string>& backend, int n_t
     return out;
 }
 
-Doubles median_rows(const Doubles& x, const Indices& rows, const std::optional<std::string>& backend,
-                    int n_threads) {
+Doubles median_rows(const Doubles& x, const Indices& rows,
+                    const std::optional<std::string>& backend, int n_threads) {
     require_ndim(x, 2, "x", "(n_rows, n_cols)");
     require_ndim(rows, 1, "rows", "(n_selected,)");
     auto exec = make_exec(backend, n_threads);
@@ -201,8 +201,7 @@ py::tuple vote_bad_epochs(const Doubles& deltas, const Doubles& threshes) {
     py::array_t<std::int64_t> counts(deltas.shape(0));
     static_assert(sizeof(bool) == sizeof(std::uint8_t), "bool must be one byte");
     ar::vote_bad_epochs(deltas.data(), sz(deltas.shape(0)), sz(deltas.shape(1)), threshes.data(),
-                        reinterpret_cast<std::uint8_t*>(bad.mutable_data()),
-                        counts.mutable_data());
+                        reinterpret_cast<std::uint8_t*>(bad.mutable_data()), counts.mutable_data());
     return py::make_tuple(bad, counts);
 }
 
@@ -240,12 +239,12 @@ PYBIND11_MODULE(_core, m) {
           "Peak-to-peak amplitude of each row of a 2-D array.");
     m.def("median_rows", &median_rows, py::arg("x"), py::arg("rows"), py::kw_only(), kw_backend,
           kw_threads, "np.median(x[rows], axis=0), bit for bit.");
-    m.def("kept_means", &kept_means, py::arg("data"), py::arg("train_idx"),
-          py::arg("train_keys"), py::arg("bounds"), py::kw_only(), kw_backend, kw_threads,
+    m.def("kept_means", &kept_means, py::arg("data"), py::arg("train_idx"), py::arg("train_keys"),
+          py::arg("bounds"), py::kw_only(), kw_backend, kw_threads,
           "Epoch-order means of the kept training rows, (n_bounds, n_folds, n_times).");
     m.def("threshold_losses", &threshold_losses, py::arg("data"), py::arg("train_idx"),
-          py::arg("train_keys"), py::arg("bounds"), py::arg("medians"), py::kw_only(),
-          kw_backend, kw_threads, "Cross-validated loss of each bound, (n_bounds,).");
+          py::arg("train_keys"), py::arg("bounds"), py::arg("medians"), py::kw_only(), kw_backend,
+          kw_threads, "Cross-validated loss of each bound, (n_bounds,).");
     m.def("rmse_rows", &rmse_rows, py::arg("median"), py::arg("means"),
           "np.sqrt(np.mean((median - means) ** 2, axis=-1)), bit for bit.");
     m.def("prefix_sums", &prefix_sums, py::arg("data"), py::arg("order"), py::arg("cuts"),

@@ -25,13 +25,15 @@ std::string normalise(const std::string& text) {
     return out;
 }
 
-std::string available_list(const std::vector<BackendInfo>& table) {
+// "available here: 'auto', 'scalar'; 'cuda' is unavailable: ..." (without `skip`,
+// whose reason the caller already gave)
+std::string available_list(const std::vector<BackendInfo>& table, const std::string& skip = "") {
     std::string names = "'auto'";
     std::string others;
     for (const auto& info : table) {
         if (info.available) {
             names += ", '" + info.name + "'";
-        } else {
+        } else if (info.name != skip) {
             others += "; '" + info.name + "' is unavailable: " + info.reason;
         }
     }
@@ -102,7 +104,7 @@ Backend resolve_backend(const std::string& requested) {
             if (!info.available) {
                 throw std::invalid_argument("backend '" + name + "' (from the " + source +
                                             ") is unavailable: " + info.reason + "; " +
-                                            available_list(table));
+                                            available_list(table, name));
             }
             return info.backend;
         }
@@ -120,7 +122,7 @@ void check_exec(const Exec& exec) {
     for (const auto& info : backends()) {
         if (info.backend == exec.backend && !info.available) {
             throw std::invalid_argument("backend '" + info.name + "' is unavailable: " +
-                                        info.reason + "; " + available_list(backends()));
+                                        info.reason + "; " + available_list(backends(), info.name));
         }
     }
 }

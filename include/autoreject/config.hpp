@@ -18,5 +18,6 @@
 
 // Bit equality with NumPy needs IEEE semantics: no fast-math, no contraction.
 #if defined(__FAST_MATH__)
-#error "autoreject_cpp must not be compiled with -ffast-math: results must equal NumPy's bit for bit"
+#error \
+    "autoreject_cpp must not be compiled with -ffast-math: results must equal NumPy's bit for bit"
 #endif

@@ -108,8 +108,7 @@ TEST_CASE("backend: an unknown name is an error listing what is available", "[ba
     }
 }
 
-TEST_CASE("backend: an unavailable backend is an error saying why, never a fallback",
-          "[backend]") {
+TEST_CASE("backend: an unavailable backend is an error saying why, never a fallback", "[backend]") {
     for (const auto& info : autoreject::backends()) {
         if (info.available) {
             continue;

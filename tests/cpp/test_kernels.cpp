@@ -1,8 +1,8 @@
 // Copyright (c) autoreject_cpp developers. SPDX-License-Identifier: BSD-3-Clause
 // Every kernel: hand-made cases with values worked out by hand or read off NumPy,
 // then every available backend (1 and 3 threads) against the scalar backend, bit for bit.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -166,8 +166,8 @@ TEST_CASE("median_rows: matches sorting, and every backend equals scalar", "[med
                 col.push_back(x[static_cast<std::size_t>(r) * n_cols + c]);
             }
             std::sort(col.begin(), col.end());
-            const double want = n_sel % 2 ? col[n_sel / 2]
-                                          : (col[n_sel / 2 - 1] + col[n_sel / 2]) / 2.0;
+            const double want =
+                n_sel % 2 ? col[n_sel / 2] : (col[n_sel / 2 - 1] + col[n_sel / 2]) / 2.0;
             CHECK(test::same_bits(ref[c], want));
         }
         for (const auto& exec : test::all_execs()) {
@@ -248,8 +248,8 @@ TEST_CASE("kept_means and threshold_losses: every backend equals scalar",
         ar::kept_means(data.data(), idx.data(), keys.data(), bounds.data(), s, got.data(), exec);
         CHECK(test::same_bits(got, ref));
         std::vector<double> loss(n_bounds);
-        ar::threshold_losses(data.data(), idx.data(), keys.data(), bounds.data(), medians.data(),
-                             s, loss.data(), exec);
+        ar::threshold_losses(data.data(), idx.data(), keys.data(), bounds.data(), medians.data(), s,
+                             loss.data(), exec);
         CHECK(test::same_bits(loss, ref_loss));
     }
 }
@@ -285,8 +285,7 @@ TEST_CASE("prefix_sums: reduceat segments then a running total", "[prefix_sums]"
                     std::invalid_argument);
 }
 
-TEST_CASE("prefix_sums: a segment's rows after its first are summed pairwise",
-          "[prefix_sums]") {
+TEST_CASE("prefix_sums: a segment's rows after its first are summed pairwise", "[prefix_sums]") {
     // one segment of 1 + 199 rows: first + pairwise(0.1 ... 19.9) = 5 + 1990.0 exactly
     std::vector<double> data(200);
     data[0] = 5.0;
@@ -315,8 +314,8 @@ TEST_CASE("prefix_sums: every backend equals scalar", "[prefix_sums][backends]")
                     ref.data(), kScalar);
     for (const auto& exec : test::all_execs()) {
         std::vector<double> got(ref.size());
-        ar::prefix_sums(data.data(), n_rows, n_cols, order.data(), n_rows, cuts.data(),
-                        cuts.size(), got.data(), exec);
+        ar::prefix_sums(data.data(), n_rows, n_cols, order.data(), n_rows, cuts.data(), cuts.size(),
+                        got.data(), exec);
         CHECK(test::same_bits(got, ref));
     }
 }

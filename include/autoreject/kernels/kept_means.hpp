@@ -100,8 +100,8 @@ void kept_means(const T* data, const long long* train_idx, const T* train_keys, 
     detail::for_each_task(exec, n_tasks, [&](std::int64_t task) {
         const std::size_t c = static_cast<std::size_t>(task) / s.n_folds;
         const std::size_t f = static_cast<std::size_t>(task) % s.n_folds;
-        kernels::kept_mean(data, s.n_times, train_idx + f * s.n_train,
-                           train_keys + f * s.n_train, s.n_train, bounds[c * s.n_folds + f],
+        kernels::kept_mean(data, s.n_times, train_idx + f * s.n_train, train_keys + f * s.n_train,
+                           s.n_train, bounds[c * s.n_folds + f],
                            out + (c * s.n_folds + f) * s.n_times);
     });
 }

@@ -27,26 +27,40 @@ AUTOREJECT_HD void select_kth(T* v, std::ptrdiff_t n, std::ptrdiff_t k) {
         // median of three as the pivot, moved to v[right]
         const std::ptrdiff_t mid = left + (right - left) / 2;
         if (v[mid] < v[left]) {
-            const T s = v[mid]; v[mid] = v[left]; v[left] = s;
+            const T s = v[mid];
+            v[mid] = v[left];
+            v[left] = s;
         }
         if (v[right] < v[left]) {
-            const T s = v[right]; v[right] = v[left]; v[left] = s;
+            const T s = v[right];
+            v[right] = v[left];
+            v[left] = s;
         }
         if (v[mid] < v[right]) {
-            const T s = v[mid]; v[mid] = v[right]; v[right] = s;
+            const T s = v[mid];
+            v[mid] = v[right];
+            v[right] = s;
         }
         const T pivot = v[right];
         std::ptrdiff_t i = left - 1;
         std::ptrdiff_t j = right;
         for (;;) {
-            do { ++i; } while (v[i] < pivot);
-            do { --j; } while (j > left && pivot < v[j]);
+            do {
+                ++i;
+            } while (v[i] < pivot);
+            do {
+                --j;
+            } while (j > left && pivot < v[j]);
             if (i >= j) {
                 break;
             }
-            const T s = v[i]; v[i] = v[j]; v[j] = s;
+            const T s = v[i];
+            v[i] = v[j];
+            v[j] = s;
         }
-        const T s = v[i]; v[i] = v[right]; v[right] = s;
+        const T s = v[i];
+        v[i] = v[right];
+        v[right] = s;
         if (i == k) {
             return;
         }

@@ -25,8 +25,8 @@ namespace kernels {
 /// `r` is scratch of 8 * w values.
 template <class T>
 AUTOREJECT_HD void pairwise_rows(const T* data, std::size_t n_cols, const long long* order,
-                                 std::ptrdiff_t lo, std::ptrdiff_t n, std::size_t c0,
-                                 std::size_t w, T* res, T* r) {
+                                 std::ptrdiff_t lo, std::ptrdiff_t n, std::size_t c0, std::size_t w,
+                                 T* res, T* r) {
     if (n < 8) {
         for (std::size_t c = 0; c < w; ++c) {
             res[c] = T(-0.0);
