@@ -4,7 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"  # <repo>/tests/python
+MEG_FILE = SHARED / "mne_testing_sss" / "sample_audvis_trunc_regIn_raw_sss.fif"
 
 
 def montage(system="1020"):
@@ -45,7 +46,11 @@ def meg_epochs(n_epochs=12, n_times=60, types=("mag", "eeg"), seed=0):
     """Epochs on the real Neuromag geometry of the shared sample file."""
     import mne
 
-    fname = SHARED / "mne_testing_sss" / "sample_audvis_trunc_regIn_raw_sss.fif"
+    fname = MEG_FILE
+    if not fname.is_file():
+        import pytest
+
+        pytest.skip(f"{fname.name} is absent (not in ../shared/data)")
     raw = mne.io.read_raw_fif(fname, preload=True, verbose=False).pick(list(types))
     X = raw.get_data()
     rng = np.random.default_rng(seed)
@@ -73,29 +78,9 @@ def needs_shared():
     return pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is absent")
 
 
-def gpu_backends():
-    """GPU devices of the installed backends (none on a CPU-only machine)."""
+def core_backends():
+    """The core's backends that can run here (``'scalar'``, ``'openmp'``, and
+    ``'cuda'`` with a GPU build and a device)."""
     from autoreject_cpp.backends import available_backends
 
-    found = []
-    if "torch" in available_backends():
-        import torch
-
-        if torch.cuda.is_available():
-            found.append("torch:cuda")
-    if "jax" in available_backends():
-        import jax
-
-        try:
-            jax.devices("gpu")
-            found.append("jax:gpu")
-        except RuntimeError:
-            pass
-    return found
-
-
-def backend_names():
-    """Every installed backend (on its CPU device), then each GPU device found."""
-    from autoreject_cpp.backends import available_backends
-
-    return list(available_backends()) + gpu_backends()
+    return available_backends()
