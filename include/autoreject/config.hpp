@@ -21,3 +21,16 @@
 #error \
     "autoreject_cpp must not be compiled with -ffast-math: results must equal NumPy's bit for bit"
 #endif
+
+namespace autoreject {
+namespace kernels {
+
+/// True for NaN: the IEEE self-comparison, which compilers vectorise without
+/// fast-math (it is the one place this idiom lives).
+template <class T>
+AUTOREJECT_HD bool is_nan(T v) {
+    return v != v;  // NOLINT(misc-redundant-expression)
+}
+
+}  // namespace kernels
+}  // namespace autoreject

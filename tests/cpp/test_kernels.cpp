@@ -162,6 +162,7 @@ TEST_CASE("median_rows: matches sorting, and every backend equals scalar", "[med
         ar::median_rows(x.data(), n_rows, n_cols, rows.data(), n_sel, ref.data(), kScalar);
         for (std::size_t c = 0; c < n_cols; ++c) {
             std::vector<double> col;
+            col.reserve(rows.size());
             for (auto r : rows) {
                 col.push_back(x[static_cast<std::size_t>(r) * n_cols + c]);
             }

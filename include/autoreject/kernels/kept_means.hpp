@@ -49,7 +49,7 @@ AUTOREJECT_HD std::size_t kept_mean(const T* data, std::size_t n_times, const lo
         if (keys[j] <= bound) {
             const T* row = data + static_cast<std::size_t>(idx[j]) * n_times;
             for (std::size_t t = 0; t < n_times; ++t) {
-                acc[t] += row[t];
+                acc[t] += row[t];  // NOLINT(clang-analyzer-core.uninitialized.Assign): idx checked
             }
             ++count;
         }

@@ -76,7 +76,7 @@ AUTOREJECT_HD void select_kth(T* v, std::ptrdiff_t n, std::ptrdiff_t k) {
 template <class T>
 AUTOREJECT_HD T median_inplace(T* v, std::ptrdiff_t n) {
     for (std::ptrdiff_t i = 0; i < n; ++i) {
-        if (v[i] != v[i]) {
+        if (is_nan(v[i])) {
             return std::numeric_limits<T>::quiet_NaN();
         }
     }

@@ -36,7 +36,7 @@ AUTOREJECT_HD T ptp_row(const T* x, std::ptrdiff_t n) {
             const T v = x[t + j];
             lo[j] = v < lo[j] ? v : lo[j];
             hi[j] = v > hi[j] ? v : hi[j];
-            lane_nan = lane_nan || (v != v);
+            lane_nan = lane_nan || is_nan(v);
         }
         nan = nan || lane_nan;
     }
@@ -44,7 +44,7 @@ AUTOREJECT_HD T ptp_row(const T* x, std::ptrdiff_t n) {
         const T v = x[t];
         lo[0] = v < lo[0] ? v : lo[0];
         hi[0] = v > hi[0] ? v : hi[0];
-        nan = nan || (v != v);
+        nan = nan || is_nan(v);
     }
     T low = lo[0];
     T high = hi[0];
