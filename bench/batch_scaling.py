@@ -9,13 +9,13 @@ everything) by: one local process (``n_jobs=1``), two local processes
 default); one process with two threads per job is also timed. Each
 configuration runs ``REPEATS`` times, interleaved with the others; all wall
 times are kept, with the 1-minute load average before each run. The first
-loky run includes starting the workers and numba's compilation in them
-(later runs reuse them); every dask run starts a new cluster. The outputs
+loky run includes starting the workers (later runs reuse them); every dask run starts a new cluster. The outputs
 of every configuration are checked to be identical. Writes
-``benchmarks/results/batch_scaling.json``.
+``bench/results/batch_scaling.json``.
 
-Run: ``python benchmarks/batch_scaling.py`` (takes about two minutes on two
-cores). With ``PYTHONPATH=.`` from the repository root to time a checkout.
+Run: ``python bench/batch_scaling.py`` (takes about two minutes on two
+cores). With ``PYTHONPATH=python`` from the repository root to time a
+checkout.
 """
 
 import datetime
@@ -44,11 +44,11 @@ OPTIONS = dict(cv=5, random_state=0, report=False, force=True)
 def _versions():
     import importlib.metadata as md
 
-    names = ("autoreject_cpp", "mne", "numpy", "scipy", "joblib", "numba", "dask", "distributed")
+    names = ("autoreject-cpp", "mne", "numpy", "scipy", "joblib", "dask", "distributed")
     found = {}
     for name in names:
         try:
-            found[name] = autoreject_cpp.__version__ if name == "autoreject_cpp" else md.version(name)
+            found[name] = autoreject_cpp.__version__ if name == "autoreject-cpp" else md.version(name)
         except md.PackageNotFoundError:
             found[name] = None
     found["python"] = platform.python_version()

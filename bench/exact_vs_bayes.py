@@ -4,9 +4,9 @@ For each dataset: per-channel thresholds of both methods (random_state=42),
 the share of channels whose threshold differs, the median relative
 difference, the CV loss of each threshold (lower is better), the time of
 each, and the AutoReject decisions (consensus, n_interpolate, dropped
-epochs) obtained with each. Writes ``benchmarks/results/exact_vs_bayes.json``.
+epochs) obtained with each. Writes ``bench/results/exact_vs_bayes.json``.
 
-Run: ``python benchmarks/exact_vs_bayes.py``
+Run: ``python bench/exact_vs_bayes.py``
 """
 
 import json

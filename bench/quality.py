@@ -11,7 +11,7 @@ channel), this scores:
 * RANSAC (autoreject's and autoreject_cpp's): which simulated bad channels
   (flat, noisy) are found, which are missed, and false alarms.
 
-Writes ``benchmarks/results/quality.json``. Run: ``python benchmarks/quality.py``.
+Writes ``bench/results/quality.json``. Run: ``python bench/quality.py``.
 """
 
 import json

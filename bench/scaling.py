@@ -6,15 +6,15 @@ EEGMMIDB epochs of ``../shared/data`` (232 x 64 x 641):
 * n_epochs 58, 116, 232 and 464 (the last: the epochs followed by their
   time-reversed copies, which keep the spectra and amplitudes of real EEG);
 * n_times 161, 321 and 641 (the epochs cropped to their first 1, 2 or 4 s);
-* n_jobs 1 and 2 at the full size, and one core only (numba's kernels
-  limited to one thread with ``n_jobs=1``) against the default (numba's
-  kernels use every core whatever ``n_jobs``).
+* n_jobs 1 and 2 at the full size, and one core only (the core's kernels
+  and BLAS limited to one thread, ``n_jobs=1``) against the default (with
+  ``n_jobs=1`` the OpenMP kernels use every core).
 
 Best of ``--repeat`` runs each. The growth exponent is the slope of
 log(time) against log(size) between the smallest and largest sizes (1 is
-linear). Writes ``benchmarks/results/scaling.json`` and prints a table::
+linear). Writes ``bench/results/scaling.json`` and prints a table::
 
-    python benchmarks/scaling.py [--repeat 3] [--backend numba] [--json FILE]
+    python bench/scaling.py [--repeat 3] [--backend openmp] [--json FILE]
 """
 
 # License: BSD-3-Clause
@@ -79,29 +79,24 @@ def main(argv=None):
     args = parser.parse_args(argv)
     mne.set_log_level("error")
     epochs = load_eegmmidb_epochs()
-    # compile the JIT kernels before timing anything
+    # warm the caches before timing anything
     autoreject_cpp.AutoReject(random_state=42, verbose=False, backend=args.backend).fit(epochs[:40])
     rows = {}
     for key, variant in _variants(epochs).items():
         rows[key] = _time_all(variant, args.backend, 1, args.repeat)
         print(key, {k: round(v, 3) for k, v in rows[key].items()}, flush=True)
     n_jobs2 = _time_all(epochs, args.backend, 2, args.repeat)
-    one_core = None
-    try:
-        import numba
-    except ImportError:
-        numba = None
-    if numba is not None:
-        n_threads = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
-            one_core = _time_all(epochs, args.backend, 1, args.repeat)
-        finally:
-            numba.set_num_threads(n_threads)
+    from threadpoolctl import threadpool_limits
+
+    from autoreject_cpp._parallel import limit_threads
+
+    # the kernels (and BLAS, and autoreject_cpp's thread pools) on one thread
+    with threadpool_limits(limits=1), limit_threads(1):
+        one_core = _time_all(epochs, args.backend, 1, args.repeat)
     full = rows[("n_epochs", 232)]
     results = dict(
         data="eegmmidb",
-        backend=str(autoreject_cpp.get_backend(args.backend)),
+        backend=autoreject_cpp.get_backend(args.backend).name,
         repeat=args.repeat,
         versions=_versions(),
         hardware=_hardware(),

@@ -3,13 +3,13 @@
 autoreject_cpp computes every loss of the search with autoreject's exact
 floating-point operations (epoch-order sums), which rules out faster
 summation orders. This script measures why: it runs ``compute_thresholds``
-(random_state=42, numba backend when installed) once as is, then with every
+(random_state=42, the default backend of the core) once as is, then with every
 candidate loss moved by one unit in the last place, either all up, all
 scaled by ``1 + eps``, or each up or down at random (three seeds), and
 records which channels get another threshold. Writes
-``benchmarks/results/ulp_sensitivity.json``.
+``bench/results/ulp_sensitivity.json``.
 
-Run: ``python benchmarks/ulp_sensitivity.py``
+Run: ``python bench/ulp_sensitivity.py``
 """
 
 import json
@@ -19,7 +19,7 @@ import mne
 import numpy as np
 
 from autoreject_cpp import thresholds
-from autoreject_cpp.backends import available_backends
+from autoreject_cpp.backends import get_backend
 from autoreject_cpp.datasets import load_eegmmidb_epochs, make_synthetic_epochs, sample_data_dir
 
 OUT = Path(__file__).parent / "results" / "ulp_sensitivity.json"
@@ -59,7 +59,7 @@ def thresholds_with(epochs, backend, perturb=None):
 
 def main():
     mne.set_log_level("error")
-    backend = "numba" if "numba" in available_backends() else "numpy"
+    backend = get_backend().name
     results = {"backend": backend}
     for name, epochs in datasets():
         base = thresholds_with(epochs, backend)

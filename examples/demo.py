@@ -8,9 +8,9 @@ blinks, electrode pops and muscle bursts were found and writes an HTML report
 (with the injected artifacts next to what was found), the reject log and the
 fitted model.
 
-The same demo runs with ``autoreject_cpp demo --out OUTPUT_DIR``.
+The same demo runs with ``autoreject-cpp demo --out OUTPUT_DIR``.
 
-Usage: ``python examples/demo.py [OUTPUT_DIR]`` (default: ``autoreject_cpp-demo``;
+Usage: ``python examples/demo.py [OUTPUT_DIR]`` (default: ``autoreject-cpp-demo``;
 files of an earlier run there are replaced).
 """
 
@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 from autoreject_cpp._demo import run_demo, summary_lines  # noqa: E402
 
 
-def main(out_dir="autoreject_cpp-demo"):
+def main(out_dir="autoreject-cpp-demo"):
     result = run_demo(out_dir, overwrite=True)
     print("\n".join(summary_lines(result)))
     return result["recall"]

@@ -1,4 +1,4 @@
-"""Inputs of ``autoreject_cpp batch``: finding them, naming their outputs, reading them.
+"""Inputs of ``autoreject-cpp batch``: finding them, naming their outputs, reading them.
 
 Two kinds of input:
 

@@ -1,4 +1,4 @@
-"""The study summary of ``autoreject_cpp batch``: CSV, JSON and HTML tables."""
+"""The study summary of ``autoreject-cpp batch``: CSV, JSON and HTML tables."""
 
 # License: BSD-3-Clause
 

@@ -1,4 +1,4 @@
-"""One cleaning run, shared by ``autoreject_cpp clean`` and ``autoreject_cpp batch``.
+"""One cleaning run, shared by ``autoreject-cpp clean`` and ``autoreject-cpp batch``.
 
 Both commands go through :func:`clean_epochs` (fit AutoReject, or apply a
 saved model, optionally after RANSAC) and :func:`write_outputs` (cleaned

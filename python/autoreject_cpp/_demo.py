@@ -1,4 +1,4 @@
-"""The demo behind ``autoreject_cpp demo`` and ``examples/demo.py``.
+"""The demo behind ``autoreject-cpp demo`` and ``examples/demo.py``.
 
 Cleans a recording simulated by :func:`autoreject_cpp.datasets.make_synthetic_epochs`
 (no download), finds bad channels with RANSAC, compares what was found with
@@ -113,14 +113,14 @@ def _truth_figure(image, ch_names, dropped):
     return fig
 
 
-def run_demo(out_dir="autoreject_cpp-demo", *, n_epochs=120, seed=42, overwrite=False, backend=None):
+def run_demo(out_dir="autoreject-cpp-demo", *, n_epochs=120, seed=42, overwrite=False, backend=None):
     """Run the whole pipeline on simulated EEG and score it against the truth.
 
     Parameters
     ----------
     out_dir : path-like
         Folder for the report, the reject log and the model; created if
-        needed. Defaults to ``'autoreject_cpp-demo'``.
+        needed. Defaults to ``'autoreject-cpp-demo'``.
     n_epochs : int
         Number of simulated epochs (32 EEG channels each). Defaults to 120.
     seed : int

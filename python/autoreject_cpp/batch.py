@@ -1,6 +1,6 @@
 """Batch cleaning of a whole study, on this machine or a dask cluster.
 
-:func:`run_batch` (and ``autoreject_cpp batch``) runs the ``clean`` pipeline on
+:func:`run_batch` (and ``autoreject-cpp batch``) runs the ``clean`` pipeline on
 every input, one job per recording, through joblib's backends: local
 processes (loky) by default, a :class:`distributed.Client` with
 ``scheduler=``. Each job:
@@ -9,7 +9,7 @@ processes (loky) by default, a :class:`distributed.Client` with
    skips the recording when its manifest holds that hash and every output
    exists (``force=True`` redoes it);
 2. otherwise reads (and for BIDS input epochs) the recording, cleans it with
-   the same code as ``autoreject_cpp clean``, writes every output atomically and
+   the same code as ``autoreject-cpp clean``, writes every output atomically and
    the manifest last;
 3. returns one summary row; an exception becomes a ``'failed'`` row and the
    other recordings go on.
@@ -283,7 +283,7 @@ def run_batch(
     force=False,
     log_level="WARNING",
 ):
-    """Clean every recording of a study; the Python side of ``autoreject_cpp batch``.
+    """Clean every recording of a study; the Python side of ``autoreject-cpp batch``.
 
     Parameters
     ----------
@@ -312,7 +312,7 @@ def run_batch(
     montage : str | None
         BIDS input: standard montage to set when recordings lack positions.
     picks, method, random_state, cv, backend, from_model, ransac, eog
-        As ``autoreject_cpp clean`` (``--picks``, ``--method``, ...).
+        As ``autoreject-cpp clean`` (``--picks``, ``--method``, ...).
     report : bool
         Write an HTML report per recording. Defaults to True.
     n_jobs : int

@@ -1,8 +1,8 @@
-"""Batch cleaning of a study (``autoreject_cpp batch``, ``autoreject_cpp.batch.run_batch``).
+"""Batch cleaning of a study (``autoreject-cpp batch``, ``autoreject_cpp.batch.run_batch``).
 
 End to end on simulated subjects (local processes and a dask LocalCluster)
 and on a small BIDS dataset written from the EEGMMIDB runs of
-../shared/data, each compared with ``autoreject_cpp clean`` run per recording.
+../shared/data, each compared with ``autoreject-cpp clean`` run per recording.
 """
 
 # License: BSD-3-Clause
@@ -57,7 +57,7 @@ def _assert_same_outputs(epochs_a, log_a, model_a, epochs_b, log_b, model_b):
 
 
 def _clean_reference(fname, out, extra=()):
-    """``autoreject_cpp clean`` on one file; returns (epochs, log, model) paths."""
+    """``autoreject-cpp clean`` on one file; returns (epochs, log, model) paths."""
     paths = (out / "ref-clean-epo.fif", out / "ref-log.npz", out / "ref-ar.h5")
     code = main(["--quiet", "clean", str(fname), "-o", str(paths[0]), "--log", str(paths[1]),
                  "--model", str(paths[2]), *OPTS, *extra])  # fmt: skip
@@ -261,7 +261,7 @@ def _write_bids(root, runs=(3, 4)):
     import mne
     from mne_bids import BIDSPath, write_raw_bids
 
-    from tests._data import montage
+    from _data import montage
 
     data = sample_data_dir()
     for i, run in enumerate(runs, start=1):
@@ -406,13 +406,15 @@ def test_thread_limits_inside_a_job():
 
     from autoreject_cpp._parallel import n_cores
 
-    numba = pytest.importorskip("numba")
-    before, cores = numba.get_num_threads(), n_cores()
+    from autoreject_cpp.backends import get_backend
+
+    before, cores = get_backend().n_threads, n_cores()
     with _thread_limits(1):
-        assert numba.get_num_threads() == 1
+        assert get_backend().n_threads == 1  # the core's kernels
+        assert get_backend("scalar", n_jobs=None).n_threads == 1
         assert all(pool["num_threads"] == 1 for pool in threadpool_info())
         assert n_cores() == 1  # autoreject_cpp's thread_map runs serially
-    assert numba.get_num_threads() == before
+    assert get_backend().n_threads == before == 0
     assert n_cores() == cores
 
 

@@ -1,4 +1,4 @@
-"""The benchmark runner (``autoreject_cpp bench``): workloads, checks, output."""
+"""The benchmark runner (``autoreject-cpp bench``): workloads, checks, output."""
 
 import copy
 
@@ -78,19 +78,29 @@ def test_bad_arguments():
         bench.run("synthetic", scale="tiny", workloads=["nope"], oracle=False)
 
 
-def test_hardware_names_the_cpu_as_llvm_sees_it():
-    """Results record the machine, the BLAS kernels NumPy and SciPy use and,
-    with numba installed, LLVM's name of the microarchitecture (virtual
-    machines often report a generic model)."""
+def test_hardware_names_the_blas_kernels_and_the_core():
+    """Results record the machine, the BLAS kernels NumPy and SciPy use, and
+    the core's backends and default OpenMP threads."""
+    import autoreject_cpp
+    from autoreject_cpp import _core
+
     hardware = bench._hardware()
     assert hardware["cpus"] >= 1 and hardware["machine"]
     from threadpoolctl import threadpool_info
 
     kernels = {lib["architecture"] for lib in threadpool_info() if lib["user_api"] == "blas"}
     assert hardware["blas"] == sorted(kernels) and hardware["blas"]
-    try:
-        import llvmlite.binding as llvm
-    except ImportError:
-        assert "llvm_cpu" not in hardware
-    else:
-        assert hardware["llvm_cpu"] == llvm.get_host_cpu_name()
+    assert hardware["openmp_threads"] == _core.max_threads()
+    assert hardware["backends"] == autoreject_cpp.backends.available_backends()
+    assert "llvm_cpu" not in hardware
+    versions = bench._versions()
+    assert versions["core"] == _core.__version__
+    assert not {"numba", "torch", "jax"} & set(versions)
+
+
+def test_results_name_the_backend():
+    results = bench.run(
+        "synthetic", scale="tiny", repeat=1, workloads=["reject_log"], oracle=False,
+        memory=False, backend="scalar",
+    )  # fmt: skip
+    assert results["backend"] == "scalar"

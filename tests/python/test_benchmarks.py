@@ -1,6 +1,6 @@
 """Timing benchmarks against autoreject 0.5.1 (off by default).
 
-Run with ``pytest tests/test_benchmarks.py --run-benchmarks
+Run with ``pytest tests/python/test_benchmarks.py --run-benchmarks
 --benchmark-scale=small`` (scales: tiny, small, medium, large). Each test
 times one workload of :mod:`autoreject_cpp.bench` with pytest-benchmark, times
 autoreject on the same data in the same process, checks that the results
@@ -31,7 +31,7 @@ def workloads(benchmark_scale):
     pytest.importorskip("pytest_benchmark")
     epochs = bench.load_data("synthetic", benchmark_scale)
     wl = bench.Workloads(epochs, oracle=bench.import_oracle())
-    wl.call("reject_log", "fr")  # compile the JIT kernels outside the timings
+    wl.call("reject_log", "fr")  # warm the caches outside the timings
     return wl
 
 

@@ -159,8 +159,10 @@ def test_info(capsys):
     assert main(["info", "--json"]) == EXIT_OK
     info = json.loads(capsys.readouterr().out)
     assert info["autoreject_cpp"] == autoreject_cpp.__version__
-    assert "numpy" in info["backends"]
-    assert info["hardware"]["cpu_count"] >= 1
+    assert info["backends"] == autoreject_cpp.backends()
+    assert [row["name"] for row in info["backends"]] == ["scalar", "openmp", "cuda"]
+    assert info["default_backend"] == autoreject_cpp.get_backend().name
+    assert info["cpu_count"] >= 1
 
 
 def test_info_subprocess():
@@ -172,8 +174,32 @@ def test_info_subprocess():
         env={**os.environ, "MPLBACKEND": "Agg"},
     )
     assert proc.returncode == 0, proc.stderr
-    assert f"autoreject_cpp {autoreject_cpp.__version__}" in proc.stdout
+    assert f"autoreject-cpp {autoreject_cpp.__version__}" in proc.stdout
     assert "CPU cores usable" in proc.stdout
+    lines = proc.stdout.splitlines()
+    header = lines.index("backends:") + 1
+    assert lines[header].split() == ["name", "compiled", "available", "reason"]
+    for row, line in zip(autoreject_cpp.backends(), lines[header + 1 :]):
+        cells = line.split(None, 3)
+        assert cells[:3] == [
+            row["name"], "yes" if row["compiled"] else "no", "yes" if row["available"] else "no"
+        ]  # fmt: skip
+        assert cells[3] == (row["reason"] or "-")
+
+
+def test_info_with_an_unusable_backend_variable(monkeypatch, capsys):
+    """``info`` reports an unusable AUTOREJECT_BACKEND instead of failing."""
+    monkeypatch.setenv("AUTOREJECT_BACKEND", "bogus")
+    assert main(["info"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "default backend: unusable (unknown backend 'bogus'" in out
+
+
+@pytest.mark.parametrize("name", ["numpy", "numba", "torch", "jax"])
+def test_old_backend_names_are_usage_errors(name, capsys):
+    assert main(["thresholds", "x-epo.fif", "--backend", name]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "invalid choice" in err and "'openmp'" in err
 
 
 def test_demo(tmp_path, capsys):
@@ -195,7 +221,7 @@ def test_demo(tmp_path, capsys):
 def _one_error_line(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
-    assert err[0].startswith("autoreject_cpp: error: ")
+    assert err[0].startswith("autoreject-cpp: error: ")
     return err[0]
 
 
@@ -246,7 +272,7 @@ def test_processing_error_is_one_line(fif, tmp_path, capsys):
     # --debug adds the traceback
     assert main(["--debug", "clean", str(fif), "-o", str(out), "--picks", "Fz", "Cz"]) == 1
     err = capsys.readouterr().err
-    assert "Traceback" in err and err.strip().splitlines()[-1].startswith("autoreject_cpp: error:")
+    assert "Traceback" in err and err.strip().splitlines()[-1].startswith("autoreject-cpp: error:")
 
 
 @pytest.mark.parametrize(
@@ -257,7 +283,7 @@ def test_processing_error_is_one_line(fif, tmp_path, capsys):
 )  # fmt: skip
 def test_usage_errors(argv, capsys):
     assert main(argv) == EXIT_USAGE
-    assert "usage: autoreject_cpp" in capsys.readouterr().err
+    assert "usage: autoreject-cpp" in capsys.readouterr().err
 
 
 def test_bad_output_name(tmp_path, capsys):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # <repo>/tests/python
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 
 #: scripts that take an output folder as first argument

@@ -30,11 +30,12 @@ from autoreject_cpp import AutoReject, Ransac, RejectLog, compute_thresholds, ge
 from autoreject_cpp.local_reject import LocalAutoReject
 from autoreject_cpp.persistence import FITTED_FIELDS, INIT_FIELDS, read_auto_reject
 
-from _data import backend_names, eeg_epochs
+from _data import core_backends, eeg_epochs
 
-BACKENDS = backend_names()
-#: kernels of these backends reproduce NumPy bit for bit (see test_backends)
-BIT_EXACT = {"numpy", "numba"}
+BACKENDS = core_backends()
+#: the core's backends give the scalar backend's results bit for bit (the
+#: kernels are NumPy's operations, see test_backends; RANSAC's sums too)
+BIT_EXACT = set(BACKENDS)
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 
 
@@ -180,8 +181,8 @@ def test_same_seed_same_result(method, n_examples):
             ar.fit(epochs)
             return ar, ar.transform(epochs, return_log=True)
 
-        ref, ref_out = fit("numpy", 1)
-        runs = [("numpy", 2), ("numpy", -1)] + [(b, 1) for b in BACKENDS if b != "numpy"]
+        ref, ref_out = fit("scalar", 1)
+        runs = [(b, n_jobs) for b in BACKENDS for n_jobs in (1, 2, -1) if (b, n_jobs) != ("scalar", 1)]
         for backend, n_jobs in runs:
             what = f"{method}, {kind}, backend={backend}, n_jobs={n_jobs}"
             ar, out = fit(backend, n_jobs)
@@ -202,15 +203,12 @@ def test_ransac_same_seed_same_result(backend, case, seed, kind):
         return Ransac(n_resample=12, n_jobs=n_jobs, random_state=_seed(kind, seed),
                       verbose=False, backend=backend).fit(epochs)  # fmt: skip
 
-    ref = fit("numpy", 1)
+    ref = fit("scalar", 1)
     for n_jobs in (1, 2, -1):
         got = fit(backend, n_jobs)
         assert got.bad_chs_ == ref.bad_chs_, (backend, n_jobs)
         assert got.ch_subsets_ == ref.ch_subsets_
-        if backend == "numpy":  # numba's correlation kernel rounds differently
-            assert_array_equal(got.corr_, ref.corr_)
-        else:
-            assert_allclose(got.corr_, ref.corr_, rtol=1e-9)
+        assert_array_equal(got.corr_, ref.corr_)
 
 
 # ---------------------------------------------------------------------------

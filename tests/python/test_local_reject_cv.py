@@ -194,23 +194,23 @@ def test_fit_passes_over_the_data_for_peak_to_peaks_once(monkeypatch):
     """The boundary check's peak-to-peak pass also serves the nested checks
     (thresholds, CV) and the vote; no check re-reads the data."""
     from autoreject_cpp import _validation
-    from autoreject_cpp.backends._numpy import NumpyBackend
+    from autoreject_cpp.backends._core import CoreBackend
 
     epochs = eeg_epochs(n_channels=8, n_epochs=30)
     shape = epochs.get_data(copy=False).shape
     calls = []
-    original_ptp = NumpyBackend.ptp
+    original_ptp = CoreBackend.ptp
 
     def counting_ptp(self, x, axis=-1):
         if np.shape(x) == shape:
             calls.append("ptp")
         return original_ptp(self, x, axis)
 
-    monkeypatch.setattr(NumpyBackend, "ptp", counting_ptp)
+    monkeypatch.setattr(CoreBackend, "ptp", counting_ptp)
     monkeypatch.setattr(
         _validation, "channel_ranges", lambda *a: calls.append("ranges") or 1 / 0
     )
-    ar = autoreject_cpp.AutoReject(cv=3, random_state=0, verbose=False, backend="numpy")
+    ar = autoreject_cpp.AutoReject(cv=3, random_state=0, verbose=False, backend="scalar")
     ar.fit(epochs)
     assert calls == ["ptp"]
     assert _validation.known_peaks(epochs.get_data(copy=False)) is None  # released

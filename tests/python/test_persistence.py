@@ -155,12 +155,12 @@ def test_autoreject_reads_autoreject_cpp_file(upstream, epochs, tmp_path):
     autoreject = pytest.importorskip("autoreject")
     _autoreject_cpp_autoreject_class()
     ar = read_auto_reject(upstream.fname)
-    ar.backend = "numpy"
+    ar.backend = "scalar"
     fname = tmp_path / "autoreject_cpp-ar.h5"
     ar.save(fname)
     # extra autoreject_cpp fields are in the file ...
     state = read_autoreject_state(fname)
-    assert state["backend"] == "numpy"
+    assert state["backend"] == "scalar"
     assert_array_equal(state["local_reject_"]["eeg"]["picks_"], ar.local_reject_["eeg"].picks_)
     # ... and autoreject ignores them
     theirs = autoreject.read_auto_reject(fname)
@@ -179,12 +179,12 @@ def test_save_autoreject_accepts_autoreject_model(upstream, epochs, tmp_path):
     """The writer only reads attributes, so it also stores autoreject's models."""
     autoreject = pytest.importorskip("autoreject")
     ar = copy.deepcopy(upstream.ar)
-    ar.backend = "numpy"  # unknown to autoreject: must be ignored on load
+    ar.backend = "scalar"  # unknown to autoreject: must be ignored on load
     ar.local_reject_["eeg"].picks_ = ar.picks_
     fname = tmp_path / "ar.h5"
     save_autoreject(ar, fname)
     state = read_autoreject_state(fname)
-    assert state["backend"] == "numpy"
+    assert state["backend"] == "scalar"
     theirs = autoreject.read_auto_reject(fname)
     _assert_same_epochs(upstream.clean, theirs.transform(epochs))
 
@@ -209,18 +209,18 @@ def test_model_fitted_by_autoreject_cpp(upstream, epochs, tmp_path):
 def test_autoreject_cpp_round_trip(upstream, tmp_path):
     _autoreject_cpp_autoreject_class()
     ar = read_auto_reject(upstream.fname)
-    ar.set_params(backend="numpy", verbose=True)
+    ar.set_params(backend="scalar", verbose=True)
     fname = tmp_path / "ar.h5"
     save_autoreject(ar, fname)
     loaded = read_auto_reject(fname)
-    assert loaded.get_params()["backend"] == "numpy"
+    assert loaded.get_params()["backend"] == "scalar"
     assert loaded.verbose is True
     _assert_same(state_from_autoreject(ar), state_from_autoreject(loaded))
 
 
 def test_unfitted_round_trip(tmp_path):
     AutoReject = _autoreject_cpp_autoreject_class()
-    ar = AutoReject(cv=4, random_state=3, verbose=False, backend="numpy")
+    ar = AutoReject(cv=4, random_state=3, verbose=False, backend="scalar")
     state = state_from_autoreject(ar)
     assert "local_reject_" not in state
     assert not set(FITTED_FIELDS) & set(state)

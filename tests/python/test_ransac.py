@@ -17,7 +17,7 @@ RTOL = 1e-9
 
 def _find_data_dir():
     """The shared data folder: ``<repo root>/../shared/data``, else /work/shared/data."""
-    repo_root = Path(__file__).resolve().parents[1]
+    repo_root = Path(__file__).resolve().parents[2]  # <repo>/tests/python
     for candidate in (repo_root.parent / "shared" / "data", Path("/work/shared/data")):
         if candidate.is_dir():
             return candidate

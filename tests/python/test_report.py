@@ -72,7 +72,7 @@ def test_sections_options(fitted):
     add_cv_loss(report, ar, section="Run 1")
     add_evoked_comparison(report, epochs, clean)
     add_ransac(report, ransac, epochs.info)
-    add_summary(report, ar, log, runtime=None, backend="numpy")
+    add_summary(report, ar, log, runtime=None, backend="scalar")
     titles = [element.name for element in report._content]
     assert titles.count("Log") == 1  # replaced, not added twice
     assert len(titles) == 6

@@ -1,7 +1,7 @@
-"""autoreject_cpp against stored autoreject 0.5.1 outputs (``tests/references``).
+"""autoreject_cpp against stored autoreject 0.5.1 outputs (``references/``).
 
-The references were produced by ``tools/generate_references.py`` with the
-original autoreject on deterministic data (see ``tests/references/README.md``).
+The references were produced by ``references/generate_references.py`` with the
+original autoreject on deterministic data (see ``references/README.md``).
 Decisions (labels, bad epochs, chosen parameters, bad channels, channel
 subsets) must be identical; floats must agree to ``rtol=1e-9``. Signals that
 cross zero (interpolated values) additionally get an absolute tolerance of
@@ -31,9 +31,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from _data import backend_names
+from _data import core_backends
 
-REF_DIR = Path(__file__).resolve().parent / "references"
+REF_DIR = Path(__file__).resolve().parents[2] / "references"  # <repo>/tests/python
 NAMES = ("synthetic_eeg", "synthetic_meg", "eegmmidb")
 SEED = 42
 RTOL = 1e-9
@@ -60,7 +60,7 @@ def _oracle_outputs(stored):
 
     if importlib.util.find_spec("autoreject") is None:
         return None
-    path = REF_DIR.parent.parent / "tools" / "generate_references.py"
+    path = REF_DIR / "generate_references.py"
     spec = importlib.util.spec_from_file_location("_generate_references", path)
     generator = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generator)
@@ -85,7 +85,7 @@ class Reference:
         if not path.is_file():
             raise FileNotFoundError(
                 f"Reference {path} is missing; regenerate it with "
-                f"'python tools/generate_references.py {name}'."
+                f"'python references/generate_references.py {name}'."
             )
         with np.load(path, allow_pickle=False) as npz:
             self.arrays = {key: npz[key] for key in npz.files}
@@ -358,7 +358,7 @@ class TestGlobalThresholds:
 
 
 @pytest.mark.retrocompat
-@pytest.mark.parametrize("backend", backend_names())
+@pytest.mark.parametrize("backend", core_backends())
 class TestEveryBackend:
     """Every installed backend reaches autoreject's decisions (float64)."""
 

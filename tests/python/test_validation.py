@@ -378,7 +378,7 @@ def test_ransac_transform_channels_differ(epochs):
         (dict(cv=object()), TypeError, "split"),
         (dict(cv=1), ValueError, "at least 2 folds"),
         (dict(thresh_method="grid"), ValueError, "thresh_method must be one of 'bayesian_optimization'"),
-        (dict(backend="nope"), ValueError, r"Unknown backend 'nope'; valid names are 'auto', 'numpy'"),
+        (dict(backend="nope"), ValueError, r"(?i)unknown backend 'nope'.*'auto', 'scalar', 'openmp'"),
         (dict(backend=3), TypeError, "backend must be a str"),
     ],
 )
@@ -405,27 +405,27 @@ def test_unknown_backend_elsewhere(entry, epochs):
         "Ransac": lambda: Ransac(backend="nope", verbose=False).fit(epochs),
         "get_rejection_threshold": lambda: get_rejection_threshold(epochs, backend="nope", verbose=False),
     }  # fmt: skip
-    with pytest.raises(ValueError, match="Unknown backend 'nope'"):
+    with pytest.raises(ValueError, match="(?i)unknown backend 'nope'"):
         calls[entry]()
 
 
 def test_unknown_backend_from_environment(monkeypatch, epochs):
     monkeypatch.setenv("AUTOREJECT_BACKEND", "cuda-please")
-    with pytest.raises(ValueError, match=r"Unknown backend 'cuda-please' \(from AUTOREJECT_BACKEND\)"):
+    with pytest.raises(ValueError, match=r"(?i)unknown backend 'cuda-please'.*AUTOREJECT_BACKEND"):
         AutoReject(**FAST).fit(epochs)
 
 
-@pytest.mark.parametrize("name, extra", [("numba", "parallel"), ("torch", "gpu"), ("jax", "gpu-cuda")])
-def test_backend_library_missing(monkeypatch, name, extra, epochs):
-    import importlib.util
+def test_unavailable_backend(epochs):
+    """'cuda' in a build without it (or without a device): no fallback, an
+    error that says why and what is available."""
+    import autoreject_cpp
 
-    import autoreject_cpp.backends as backends
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda lib, *a: None if lib == name else real(lib, *a))
-    monkeypatch.setattr(backends, "_instances", {})
-    with pytest.raises(ImportError, match=rf"{name}.*pip install autoreject_cpp\[{extra}\]"):
-        AutoReject(**{**FAST, "backend": name}).fit(epochs)
+    row = [r for r in autoreject_cpp.backends() if r["name"] == "cuda"][0]
+    if row["available"]:
+        pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match="'scalar'") as err:
+        AutoReject(**{**FAST, "backend": "cuda"}).fit(epochs)
+    assert row["reason"] in str(err.value)
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
@@ -577,15 +577,33 @@ def test_picked_data_is_read_only_and_copies_only_when_needed():
         everything[0, 0, 0] = 1.0
 
 
-def test_torch_never_shares_a_read_only_array():
-    torch = pytest.importorskip("torch")
-    from autoreject_cpp.backends import get_backend
+@pytest.mark.parametrize("name", ["scalar", "openmp"])
+def test_kernels_take_read_only_arrays(name):
+    """The core reads read-only inputs (picked data are read-only views)
+    and never writes to them."""
+    from autoreject_cpp.backends import available_backends, get_backend
 
-    x = np.arange(12.0).reshape(3, 4)
+    if name not in available_backends():
+        pytest.skip(f"{name} not available")
+    be = get_backend(name)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((20, 3, 15))
     x.flags.writeable = False
-    t = get_backend("torch").asarray(x)
-    t[0, 0] = -1.0
-    assert x[0, 0] == 0.0 and isinstance(t, torch.Tensor)
+    copy = x.copy()
+    be.ptp(x, axis=-1)
+    be.median(x, axis=0)
+    be.median_of_rows(x, np.arange(5))
+    be.prefix_sums(x, np.arange(20), np.array([5, 20]))
+    flat = x.reshape(20, -1)
+    idx = np.arange(16).reshape(1, 16)
+    keys = np.ptp(flat, axis=1)[idx]
+    keys.flags.writeable = False
+    be.kept_means(flat, idx, keys, np.array([[np.inf]]))
+    be.threshold_losses(flat, idx, keys, np.array([[np.inf]]), flat[:1])
+    mappings = np.full((2 * 3, 3), 0.5)
+    mappings.flags.writeable = False
+    be.ransac_correlations(x, mappings, 2)
+    np.testing.assert_array_equal(x, copy)
 
 
 def test_picked_data_is_read_only_and_c_ordered():
