@@ -12,6 +12,7 @@
 #include <string>
 
 #include "autoreject/autoreject.hpp"
+#include "autoreject/dispatch.hpp"
 
 namespace py = pybind11;
 namespace ar = autoreject;
@@ -20,6 +21,10 @@ namespace {
 
 using Doubles = py::array_t<double, py::array::c_style | py::array::forcecast>;
 using Indices = py::array_t<long long, py::array::c_style | py::array::forcecast>;
+
+using OptStr = std::optional<std::string>;
+
+ar::Simd make_simd(const OptStr& simd) { return ar::resolve_simd(simd.value_or(std::string())); }
 
 ar::Exec make_exec(const std::optional<std::string>& backend, int n_threads) {
     ar::Exec exec;
@@ -46,31 +51,36 @@ void require_dim(py::ssize_t got, py::ssize_t want, const char* what) {
 
 std::size_t sz(py::ssize_t v) { return static_cast<std::size_t>(v); }
 
-Doubles ptp(const Doubles& x, const std::optional<std::string>& backend, int n_threads) {
+Doubles ptp(const Doubles& x, const std::optional<std::string>& backend, int n_threads,
+            const OptStr& simd_name) {
     require_ndim(x, 2, "x", "(n_rows, n_cols)");
     auto exec = make_exec(backend, n_threads);
+    const auto simd = make_simd(simd_name);
     Doubles out(x.shape(0));
     const double* in = x.data();
     double* res = out.mutable_data();
     {
         py::gil_scoped_release release;
-        ar::ptp(in, sz(x.shape(0)), sz(x.shape(1)), res, exec);
+        ar::dispatch::ptp(in, sz(x.shape(0)), sz(x.shape(1)), res, exec, simd);
     }
     return out;
 }
 
 Doubles median_rows(const Doubles& x, const Indices& rows,
-                    const std::optional<std::string>& backend, int n_threads) {
+                    const std::optional<std::string>& backend, int n_threads,
+                    const OptStr& simd_name) {
     require_ndim(x, 2, "x", "(n_rows, n_cols)");
     require_ndim(rows, 1, "rows", "(n_selected,)");
     auto exec = make_exec(backend, n_threads);
+    const auto simd = make_simd(simd_name);
     Doubles out(x.shape(1));
     const double* in = x.data();
     const long long* idx = rows.data();
     double* res = out.mutable_data();
     {
         py::gil_scoped_release release;
-        ar::median_rows(in, sz(x.shape(0)), sz(x.shape(1)), idx, sz(rows.shape(0)), res, exec);
+        ar::dispatch::median_rows(in, sz(x.shape(0)), sz(x.shape(1)), idx, sz(rows.shape(0)), res,
+                                  exec, simd);
     }
     return out;
 }
@@ -94,10 +104,11 @@ ar::KeptMeansShape kept_shape(const Doubles& data, const Indices& train_idx,
 }
 
 Doubles kept_means(const Doubles& data, const Indices& train_idx, const Doubles& train_keys,
-                   const Doubles& bounds, const std::optional<std::string>& backend,
-                   int n_threads) {
+                   const Doubles& bounds, const std::optional<std::string>& backend, int n_threads,
+                   const OptStr& simd_name) {
     const auto s = kept_shape(data, train_idx, train_keys, bounds);
     auto exec = make_exec(backend, n_threads);
+    const auto simd = make_simd(simd_name);
     Doubles out({s.n_bounds, s.n_folds, s.n_times});
     const double* d = data.data();
     const long long* ti = train_idx.data();
@@ -106,19 +117,21 @@ Doubles kept_means(const Doubles& data, const Indices& train_idx, const Doubles&
     double* res = out.mutable_data();
     {
         py::gil_scoped_release release;
-        ar::kept_means(d, ti, tk, b, s, res, exec);
+        ar::dispatch::kept_means(d, ti, tk, b, s, res, exec, simd);
     }
     return out;
 }
 
 Doubles threshold_losses(const Doubles& data, const Indices& train_idx, const Doubles& train_keys,
                          const Doubles& bounds, const Doubles& medians,
-                         const std::optional<std::string>& backend, int n_threads) {
+                         const std::optional<std::string>& backend, int n_threads,
+                         const OptStr& simd_name) {
     const auto s = kept_shape(data, train_idx, train_keys, bounds);
     require_ndim(medians, 2, "medians", "(n_folds, n_times)");
     require_dim(medians.shape(0), train_idx.shape(0), "medians.shape[0] (folds)");
     require_dim(medians.shape(1), data.shape(1), "medians.shape[1] (n_times)");
     auto exec = make_exec(backend, n_threads);
+    const auto simd = make_simd(simd_name);
     Doubles out(static_cast<py::ssize_t>(s.n_bounds));
     const double* d = data.data();
     const long long* ti = train_idx.data();
@@ -128,7 +141,7 @@ Doubles threshold_losses(const Doubles& data, const Indices& train_idx, const Do
     double* res = out.mutable_data();
     {
         py::gil_scoped_release release;
-        ar::threshold_losses(d, ti, tk, b, m, s, res, exec);
+        ar::dispatch::threshold_losses(d, ti, tk, b, m, s, res, exec, simd);
     }
     return out;
 }
@@ -144,11 +157,13 @@ Doubles rmse_rows(const Doubles& median, const Doubles& means) {
 }
 
 Doubles prefix_sums(const Doubles& data, const Indices& order, const Indices& cuts,
-                    const std::optional<std::string>& backend, int n_threads) {
+                    const std::optional<std::string>& backend, int n_threads,
+                    const OptStr& simd_name) {
     require_ndim(data, 2, "data", "(n_rows, n_cols)");
     require_ndim(order, 1, "order", "(n_selected,)");
     require_ndim(cuts, 1, "cuts", "(n_cuts,)");
     auto exec = make_exec(backend, n_threads);
+    const auto simd = make_simd(simd_name);
     Doubles out({cuts.shape(0), data.shape(1)});
     const double* d = data.data();
     const long long* o = order.data();
@@ -156,15 +171,15 @@ Doubles prefix_sums(const Doubles& data, const Indices& order, const Indices& cu
     double* res = out.mutable_data();
     {
         py::gil_scoped_release release;
-        ar::prefix_sums(d, sz(data.shape(0)), sz(data.shape(1)), o, sz(order.shape(0)), c,
-                        sz(cuts.shape(0)), res, exec);
+        ar::dispatch::prefix_sums(d, sz(data.shape(0)), sz(data.shape(1)), o, sz(order.shape(0)), c,
+                                  sz(cuts.shape(0)), res, exec, simd);
     }
     return out;
 }
 
 Doubles ransac_correlations(const Doubles& data, const Indices& cols, const Indices& counts,
                             const Doubles& weights, const std::optional<std::string>& backend,
-                            int n_threads) {
+                            int n_threads, const OptStr& simd_name) {
     require_ndim(data, 3, "data", "(n_epochs, n_channels, n_times)");
     require_ndim(cols, 2, "cols", "(n_resample, k_max)");
     require_ndim(counts, 1, "counts", "(n_resample,)");
@@ -174,6 +189,7 @@ Doubles ransac_correlations(const Doubles& data, const Indices& cols, const Indi
     require_dim(weights.shape(1), data.shape(1), "weights.shape[1] (channels)");
     require_dim(weights.shape(2), cols.shape(1), "weights.shape[2] (k_max)");
     auto exec = make_exec(backend, n_threads);
+    const auto simd = make_simd(simd_name);
     ar::RansacShape s;
     s.n_epochs = sz(data.shape(0));
     s.n_channels = sz(data.shape(1));
@@ -188,7 +204,7 @@ Doubles ransac_correlations(const Doubles& data, const Indices& cols, const Indi
     double* res = out.mutable_data();
     {
         py::gil_scoped_release release;
-        ar::ransac_correlations(d, c, n, w, s, res, exec);
+        ar::dispatch::ransac_correlations(d, c, n, w, s, res, exec, simd);
     }
     return out;
 }
@@ -233,24 +249,45 @@ PYBIND11_MODULE(_core, m) {
         py::arg("name") = py::none(),
         "Resolve a backend request (argument, then AUTOREJECT_BACKEND, then 'auto').");
     m.def("max_threads", &ar::max_threads, "Threads the OpenMP backend uses by default.");
+    m.def(
+        "simd_levels",
+        []() {
+            py::list out;
+            for (const auto& info : ar::simd_levels()) {
+                py::dict d;
+                d["name"] = info.name;
+                d["compiled"] = info.compiled;
+                d["available"] = info.available;
+                d["reason"] = info.reason;
+                out.append(d);
+            }
+            return out;
+        },
+        "Instruction sets the kernels are built for: name, compiled, available and why not.");
+    m.def(
+        "resolve_simd", [](const OptStr& name) { return ar::simd_name(make_simd(name)); },
+        py::arg("name") = py::none(),
+        "Resolve an instruction-set request (argument, then AUTOREJECT_SIMD, then 'auto').");
     const auto kw_backend = py::arg("backend") = py::none();
     const auto kw_threads = py::arg("n_threads") = 0;
-    m.def("ptp", &ptp, py::arg("x"), py::kw_only(), kw_backend, kw_threads,
+    const auto kw_simd = py::arg("simd") = py::none();
+    m.def("ptp", &ptp, py::arg("x"), py::kw_only(), kw_backend, kw_threads, kw_simd,
           "Peak-to-peak amplitude of each row of a 2-D array.");
     m.def("median_rows", &median_rows, py::arg("x"), py::arg("rows"), py::kw_only(), kw_backend,
-          kw_threads, "np.median(x[rows], axis=0), bit for bit.");
+          kw_threads, kw_simd, "np.median(x[rows], axis=0), bit for bit.");
     m.def("kept_means", &kept_means, py::arg("data"), py::arg("train_idx"), py::arg("train_keys"),
-          py::arg("bounds"), py::kw_only(), kw_backend, kw_threads,
+          py::arg("bounds"), py::kw_only(), kw_backend, kw_threads, kw_simd,
           "Epoch-order means of the kept training rows, (n_bounds, n_folds, n_times).");
     m.def("threshold_losses", &threshold_losses, py::arg("data"), py::arg("train_idx"),
           py::arg("train_keys"), py::arg("bounds"), py::arg("medians"), py::kw_only(), kw_backend,
-          kw_threads, "Cross-validated loss of each bound, (n_bounds,).");
+          kw_threads, kw_simd, "Cross-validated loss of each bound, (n_bounds,).");
     m.def("rmse_rows", &rmse_rows, py::arg("median"), py::arg("means"),
           "np.sqrt(np.mean((median - means) ** 2, axis=-1)), bit for bit.");
     m.def("prefix_sums", &prefix_sums, py::arg("data"), py::arg("order"), py::arg("cuts"),
-          py::kw_only(), kw_backend, kw_threads, "Prefix sums in NumPy's order, (n_cuts, n_cols).");
+          py::kw_only(), kw_backend, kw_threads, kw_simd,
+          "Prefix sums in NumPy's order, (n_cuts, n_cols).");
     m.def("ransac_correlations", &ransac_correlations, py::arg("data"), py::arg("cols"),
-          py::arg("counts"), py::arg("weights"), py::kw_only(), kw_backend, kw_threads,
+          py::arg("counts"), py::arg("weights"), py::kw_only(), kw_backend, kw_threads, kw_simd,
           "RANSAC correlation of each channel with its median prediction, (n_epochs, n_channels).");
     m.def("vote_bad_epochs", &vote_bad_epochs, py::arg("deltas"), py::arg("threshes"),
           "Bad-sensor matrix (peak-to-peak > threshold) and bad count per epoch.");

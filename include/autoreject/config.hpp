@@ -22,7 +22,21 @@
     "autoreject_cpp must not be compiled with -ffast-math: results must equal NumPy's bit for bit"
 #endif
 
+/// Opens and closes the namespace that holds the kernels' code. Built normally it is
+/// empty. The compiled library builds the kernels once per instruction set (SSE2,
+/// AVX2, AVX-512) with `AUTOREJECT_ISA` set to that set's namespace name, so each
+/// build's code has its own symbols and the library picks one at run time
+/// (see dispatch.hpp). Types shared by every build stay outside it.
+#if defined(AUTOREJECT_ISA)
+#define AUTOREJECT_ISA_BEGIN inline namespace AUTOREJECT_ISA {
+#define AUTOREJECT_ISA_END }
+#else
+#define AUTOREJECT_ISA_BEGIN
+#define AUTOREJECT_ISA_END
+#endif
+
 namespace autoreject {
+AUTOREJECT_ISA_BEGIN
 namespace kernels {
 
 /// True for NaN: the IEEE self-comparison, which compilers vectorise without
@@ -33,4 +47,5 @@ AUTOREJECT_HD bool is_nan(T v) {
 }
 
 }  // namespace kernels
+AUTOREJECT_ISA_END
 }  // namespace autoreject

@@ -3,11 +3,14 @@
 /// @brief Argument checks that throw std::invalid_argument naming the argument and the fix.
 #pragma once
 
+#include "autoreject/config.hpp"
+
 #include <cstddef>
 #include <stdexcept>
 #include <string>
 
 namespace autoreject {
+AUTOREJECT_ISA_BEGIN
 
 /// Throws std::invalid_argument with `message` unless `condition` holds.
 inline void require(bool condition, const std::string& message) {
@@ -33,4 +36,5 @@ inline void require_indices(const long long* idx, std::size_t n, std::size_t bou
     }
 }
 
+AUTOREJECT_ISA_END
 }  // namespace autoreject

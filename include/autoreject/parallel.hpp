@@ -8,6 +8,8 @@
 /// OpenMP region and rethrown (the first one wins).
 #pragma once
 
+#include "autoreject/config.hpp"
+
 #include <cstdint>
 #include <exception>
 #include <stdexcept>
@@ -19,6 +21,7 @@
 #endif
 
 namespace autoreject {
+AUTOREJECT_ISA_BEGIN
 namespace detail {
 
 /// Runs body(0), ..., body(n - 1) on the backend named by `exec`.
@@ -65,4 +68,5 @@ void for_each_task(const Exec& exec, std::int64_t n, Body&& body) {
 }
 
 }  // namespace detail
+AUTOREJECT_ISA_END
 }  // namespace autoreject

@@ -3,6 +3,8 @@
 /// @brief Vote bad epochs: which sensors exceed their threshold in each epoch.
 #pragma once
 
+#include "autoreject/config.hpp"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -11,6 +13,7 @@
 #include "autoreject/parallel.hpp"
 
 namespace autoreject {
+AUTOREJECT_ISA_BEGIN
 
 /// Marks sensor p of epoch e bad when its peak-to-peak amplitude exceeds its
 /// threshold (strictly: a sensor at its threshold is good; NaN is never bad), and
@@ -48,4 +51,5 @@ inline void bad_epochs(const std::int64_t* counts, std::size_t n_epochs, double 
     }
 }
 
+AUTOREJECT_ISA_END
 }  // namespace autoreject

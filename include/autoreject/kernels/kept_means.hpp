@@ -22,17 +22,10 @@
 #include "autoreject/errors.hpp"
 #include "autoreject/kernels/sum.hpp"
 #include "autoreject/parallel.hpp"
+#include "autoreject/types.hpp"
 
 namespace autoreject {
-
-/// Shape of a kept-means problem (all arrays row-major).
-struct KeptMeansShape {
-    std::size_t n_rows = 0;    ///< rows of the data
-    std::size_t n_times = 0;   ///< columns of the data
-    std::size_t n_folds = 0;   ///< folds (rows of train_idx / train_keys)
-    std::size_t n_train = 0;   ///< training rows per fold (padded with +inf keys)
-    std::size_t n_bounds = 0;  ///< bounds per fold
-};
+AUTOREJECT_ISA_BEGIN
 
 namespace kernels {
 
@@ -191,4 +184,5 @@ void rmse_rows(const T* median, const T* means, std::size_t n_means, std::size_t
     }
 }
 
+AUTOREJECT_ISA_END
 }  // namespace autoreject

@@ -15,6 +15,7 @@
 #include "autoreject/parallel.hpp"
 
 namespace autoreject {
+AUTOREJECT_ISA_BEGIN
 namespace kernels {
 
 /// Reorders `v[0..n)` so that `v[k]` holds the k-th smallest value, smaller or equal
@@ -131,4 +132,5 @@ void median_rows(const T* x, std::size_t n_rows, std::size_t n_cols, const long 
     });
 }
 
+AUTOREJECT_ISA_END
 }  // namespace autoreject

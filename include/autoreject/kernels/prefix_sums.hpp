@@ -19,6 +19,7 @@
 #include "autoreject/parallel.hpp"
 
 namespace autoreject {
+AUTOREJECT_ISA_BEGIN
 namespace kernels {
 
 /// `res[c] = pairwise sum over i in [lo, lo + n) of data[order[i], c0 + c]`, c < w.
@@ -138,4 +139,5 @@ void prefix_sums(const T* data, std::size_t n_rows, std::size_t n_cols, const lo
     });
 }
 
+AUTOREJECT_ISA_END
 }  // namespace autoreject

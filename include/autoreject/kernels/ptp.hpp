@@ -13,6 +13,7 @@
 #include "autoreject/parallel.hpp"
 
 namespace autoreject {
+AUTOREJECT_ISA_BEGIN
 namespace kernels {
 
 /// `max - min` of `x[0..n)` (n > 0); NaN when a value is NaN.
@@ -74,4 +75,5 @@ void ptp(const T* x, std::size_t n_rows, std::size_t n_cols, T* out, const Exec&
     });
 }
 
+AUTOREJECT_ISA_END
 }  // namespace autoreject

@@ -15,6 +15,7 @@
 #include "autoreject/config.hpp"
 
 namespace autoreject {
+AUTOREJECT_ISA_BEGIN
 namespace kernels {
 
 /// NumPy's pairwise sum of `n` values `a[0], a[stride], ...`.
@@ -62,4 +63,5 @@ AUTOREJECT_HD T numpy_mean(const T* a, std::ptrdiff_t n, std::ptrdiff_t stride =
 }
 
 }  // namespace kernels
+AUTOREJECT_ISA_END
 }  // namespace autoreject

@@ -1,0 +1,28 @@
+// Copyright (c) autoreject_cpp developers. SPDX-License-Identifier: BSD-3-Clause
+/// @file types.hpp
+/// @brief Problem shapes shared by the kernels and the run-time dispatch.
+#pragma once
+
+#include <cstddef>
+
+namespace autoreject {
+
+/// Shape of a kept-means problem (all arrays row-major).
+struct KeptMeansShape {
+    std::size_t n_rows = 0;    ///< rows of the data
+    std::size_t n_times = 0;   ///< columns of the data
+    std::size_t n_folds = 0;   ///< folds (rows of train_idx / train_keys)
+    std::size_t n_train = 0;   ///< training rows per fold (padded with +inf keys)
+    std::size_t n_bounds = 0;  ///< bounds per fold
+};
+
+/// Shape of a RANSAC correlation problem.
+struct RansacShape {
+    std::size_t n_epochs = 0;    ///< epochs
+    std::size_t n_channels = 0;  ///< channels (predicted and predicting)
+    std::size_t n_times = 0;     ///< samples per epoch
+    std::size_t n_resample = 0;  ///< resamples (random subsets)
+    std::size_t k_max = 0;       ///< columns of `cols` / `weights` (padded)
+};
+
+}  // namespace autoreject

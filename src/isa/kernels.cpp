@@ -1,0 +1,22 @@
+// Copyright (c) autoreject_cpp developers. SPDX-License-Identifier: BSD-3-Clause
+// Compiled once per instruction set with AUTOREJECT_ISA (the kernels' inline namespace)
+// and AUTOREJECT_ISA_TABLE (the table's name) set by CMake.
+#include "autoreject/autoreject.hpp"
+#include "kernel_table.hpp"
+
+#if !defined(AUTOREJECT_ISA) || !defined(AUTOREJECT_ISA_TABLE)
+#error "build this file through CMake: it needs AUTOREJECT_ISA and AUTOREJECT_ISA_TABLE"
+#endif
+
+namespace autoreject {
+namespace tables {
+
+extern const KernelTable AUTOREJECT_ISA_TABLE;
+const KernelTable AUTOREJECT_ISA_TABLE = {
+    &autoreject::ptp<double>,         &autoreject::median_rows<double>,
+    &autoreject::kept_means<double>,  &autoreject::threshold_losses<double>,
+    &autoreject::prefix_sums<double>, &autoreject::ransac_correlations<double>,
+};
+
+}  // namespace tables
+}  // namespace autoreject
