@@ -390,3 +390,30 @@ TEST_CASE("vote: strictly above the threshold is bad, NaN is good", "[vote]") {
     CHECK(is_bad[0] == 0);
     CHECK_THROWS_AS(ar::bad_epochs(counts, 2, 1.5, 3, is_bad), std::invalid_argument);
 }
+
+TEST_CASE("median_rows: NaN and infinities through the network's block path", "[median]") {
+    const std::size_t n_rows = 9;
+    const std::size_t n_cols = 70;  // two blocks of columns
+    std::vector<double> x(n_rows * n_cols);
+    for (std::size_t r = 0; r < n_rows; ++r) {
+        for (std::size_t c = 0; c < n_cols; ++c) {
+            x[r * n_cols + c] = static_cast<double>((r * 7 + c) % n_rows);  // 0..8 once each
+        }
+    }
+    x[3 * n_cols + 65] = kNaN;
+    x[0 * n_cols + 2] = kInf;  // replaces a value: column 2 becomes {inf, 0..8 without one}
+    x[1 * n_cols + 2] = -kInf;
+    std::vector<long long> rows(n_rows);
+    std::iota(rows.begin(), rows.end(), 0);
+    for (const auto& exec : test::all_execs()) {
+        std::vector<double> out(n_cols);
+        ar::median_rows(x.data(), n_rows, n_cols, rows.data(), n_rows, out.data(), exec);
+        CHECK(std::isnan(out[65]));
+        CHECK(out[0] == 4.0);
+        CHECK(out[64] == 4.0);
+        CHECK(out[66] == 4.0);
+        // column 2 held 0..8; row 0 held 2 (now inf), row 1 held 0 (now -inf): sorted
+        // -inf, 1, 3, 4, 5, 6, 7, 8, inf -> 5
+        CHECK(out[2] == 5.0);
+    }
+}

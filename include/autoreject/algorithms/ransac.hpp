@@ -54,63 +54,7 @@ AUTOREJECT_HD void sparse_prediction(const T* epoch, std::size_t n_times, const 
     }
 }
 
-/// One comparator of a sorting network on whole rows: afterwards `lo[t] <= hi[t]` for
-/// t < n (values only: no NaN may reach it). Branch-free, so it vectorises along t.
-template <class T>
-AUTOREJECT_HD void compare_rows(T* __restrict lo, T* __restrict hi, std::size_t n) {
-    for (std::size_t t = 0; t < n; ++t) {
-        const T a = lo[t];
-        const T b = hi[t];
-        const bool swap = b < a;
-        lo[t] = swap ? b : a;
-        hi[t] = swap ? a : b;
-    }
-}
-
 }  // namespace kernels
-
-namespace detail {
-
-/// Comparators that bring the middle order statistics of `n` values to their wires:
-/// Batcher's odd-even merge sorting network for the next power of two (wires >= n act
-/// as +infinity and their comparators are dropped), pruned to the comparators that
-/// can still reach wire (n - 1) / 2 or n / 2. Pairs are (i, j), i < j, in order.
-inline std::vector<std::pair<int, int>> median_network(int n) {
-    std::vector<std::pair<int, int>> all;
-    int size = 1;
-    while (size < n) {
-        size *= 2;
-    }
-    for (int p = 1; p < size; p *= 2) {
-        for (int k = p; k >= 1; k /= 2) {
-            for (int j = k % p; j + k < size; j += 2 * k) {
-                for (int i = 0; i < k && i + j + k < size; ++i) {
-                    const int a = i + j;
-                    const int b = i + j + k;
-                    if (a / (2 * p) == b / (2 * p) && b < n) {
-                        all.emplace_back(a, b);
-                    }
-                }
-            }
-        }
-    }
-    std::vector<char> needed(static_cast<std::size_t>(n > 0 ? n : 1), 0);
-    needed[static_cast<std::size_t>((n - 1) / 2)] = 1;
-    needed[static_cast<std::size_t>(n / 2)] = 1;
-    std::vector<std::pair<int, int>> kept;
-    for (auto it = all.rbegin(); it != all.rend(); ++it) {
-        const auto a = static_cast<std::size_t>(it->first);
-        const auto b = static_cast<std::size_t>(it->second);
-        if (needed[a] != 0 || needed[b] != 0) {
-            kept.push_back(*it);
-            needed[a] = 1;
-            needed[b] = 1;
-        }
-    }
-    return {kept.rbegin(), kept.rend()};
-}
-
-}  // namespace detail
 
 /// RANSAC correlation of every channel of every epoch with its median prediction.
 ///
@@ -136,9 +80,7 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
     }
     constexpr std::size_t block = 96;  // samples whose predictions stay in cache together
     const std::size_t per_epoch = s.n_channels * s.n_times;
-    const auto network = detail::median_network(static_cast<int>(s.n_resample));
-    const std::size_t lo = (s.n_resample - 1) / 2;
-    const std::size_t hi = s.n_resample / 2;
+    const detail::MedianNetwork network(s.n_resample);
     detail::for_each_task(exec, static_cast<std::int64_t>(s.n_epochs), [&](std::int64_t e) {
         const T* epoch = data + static_cast<std::size_t>(e) * per_epoch;
         std::vector<T> pred(s.n_resample * block);
@@ -164,17 +106,7 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
                     nan = nan || row_nan;
                 }
                 if (!nan) {
-                    // exact order statistics of the whole block at once
-                    for (const auto& q : network) {
-                        kernels::compare_rows(
-                            pred.data() + static_cast<std::size_t>(q.first) * block,
-                            pred.data() + static_cast<std::size_t>(q.second) * block, n);
-                    }
-                    const T* a = pred.data() + lo * block;
-                    const T* b = pred.data() + hi * block;
-                    for (std::size_t t = 0; t < n; ++t) {
-                        med[t] = lo == hi ? a[t] : (a[t] + b[t]) / T(2);
-                    }
+                    network.block_median(pred.data(), block, n, med.data());
                 } else {
                     // a NaN prediction: NumPy's median (NaN where any is NaN), sample by sample
                     for (std::size_t t = 0; t < n; ++t) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "autoreject/backend.hpp"
@@ -95,7 +96,89 @@ AUTOREJECT_HD T median_inplace(T* v, std::ptrdiff_t n) {
     return (a + b) / T(2);
 }
 
+/// One comparator of a sorting network on whole rows: afterwards `lo[t] <= hi[t]` for
+/// t < n (values only: no NaN may reach it). Branch-free, so it vectorises along t.
+template <class T>
+AUTOREJECT_HD void compare_rows(T* __restrict lo, T* __restrict hi, std::size_t n) {
+    for (std::size_t t = 0; t < n; ++t) {
+        const T a = lo[t];
+        const T b = hi[t];
+        const bool swap = b < a;
+        lo[t] = swap ? b : a;
+        hi[t] = swap ? a : b;
+    }
+}
+
 }  // namespace kernels
+
+namespace detail {
+
+/// Comparators that bring the middle order statistics of `n` values to their wires:
+/// Batcher's odd-even merge sorting network for the next power of two (wires >= n act
+/// as +infinity and their comparators are dropped), pruned to the comparators that
+/// can still reach wire (n - 1) / 2 or n / 2. Pairs are (i, j), i < j, in order.
+inline std::vector<std::pair<int, int>> median_network(int n) {
+    std::vector<std::pair<int, int>> all;
+    int size = 1;
+    while (size < n) {
+        size *= 2;
+    }
+    for (int p = 1; p < size; p *= 2) {
+        for (int k = p; k >= 1; k /= 2) {
+            for (int j = k % p; j + k < size; j += 2 * k) {
+                for (int i = 0; i < k && i + j + k < size; ++i) {
+                    const int a = i + j;
+                    const int b = i + j + k;
+                    if (a / (2 * p) == b / (2 * p) && b < n) {
+                        all.emplace_back(a, b);
+                    }
+                }
+            }
+        }
+    }
+    std::vector<char> needed(static_cast<std::size_t>(n > 0 ? n : 1), 0);
+    needed[static_cast<std::size_t>((n - 1) / 2)] = 1;
+    needed[static_cast<std::size_t>(n / 2)] = 1;
+    std::vector<std::pair<int, int>> kept;
+    for (auto it = all.rbegin(); it != all.rend(); ++it) {
+        const auto a = static_cast<std::size_t>(it->first);
+        const auto b = static_cast<std::size_t>(it->second);
+        if (needed[a] != 0 || needed[b] != 0) {
+            kept.push_back(*it);
+            needed[a] = 1;
+            needed[b] = 1;
+        }
+    }
+    return {kept.rbegin(), kept.rend()};
+}
+
+/// Exact medians of the columns of a block of rows by a sorting network: rows are the
+/// values (n of them), columns the independent medians (width of them, stride apart).
+/// Branch-free and vectorised along the columns; NaN must not reach it.
+struct MedianNetwork {
+    explicit MedianNetwork(std::size_t n)
+        : pairs(median_network(static_cast<int>(n))), lo((n - 1) / 2), hi(n / 2) {}
+
+    /// Reorders `rows` (n rows, `stride` apart) and writes the `width` medians.
+    template <class T>
+    void block_median(T* rows, std::size_t stride, std::size_t width, T* out) const {
+        for (const auto& q : pairs) {
+            kernels::compare_rows(rows + static_cast<std::size_t>(q.first) * stride,
+                                  rows + static_cast<std::size_t>(q.second) * stride, width);
+        }
+        const T* a = rows + lo * stride;
+        const T* b = rows + hi * stride;
+        for (std::size_t t = 0; t < width; ++t) {
+            out[t] = lo == hi ? a[t] : (a[t] + b[t]) / T(2);
+        }
+    }
+
+    std::vector<std::pair<int, int>> pairs;  ///< the comparators, in order
+    std::size_t lo;                          ///< wire of the lower middle value
+    std::size_t hi;                          ///< wire of the upper middle value
+};
+
+}  // namespace detail
 
 /// Column medians over selected rows: `out[c] = median(x[rows[i], c] for i)`, as
 /// `np.median(x[rows], axis=0)` bit for bit.
@@ -111,23 +194,40 @@ void median_rows(const T* x, std::size_t n_rows, std::size_t n_cols, const long 
     check_exec(exec);
     require(n_sel > 0, "median_rows: rows is empty; a median needs at least one row");
     require_indices(rows, n_sel, n_rows, "rows", "a row of x");
-    // columns in blocks: a block's values are gathered column-major so that each
-    // column's n_sel values are contiguous for the selection
+    // up to kNetworkMax rows: a sorting network on blocks of columns gathered row by
+    // row (vectorised along the columns); beyond, or where a block holds a NaN, an
+    // exact selection per column
+    constexpr std::size_t kNetworkMax = 512;
     constexpr std::size_t block = 64;
     const std::size_t n_blocks = (n_cols + block - 1) / block;
+    const bool use_network = n_sel > 2 && n_sel <= kNetworkMax;
+    const detail::MedianNetwork network(use_network ? n_sel : 1);
     detail::for_each_task(exec, static_cast<std::int64_t>(n_blocks), [&](std::int64_t b) {
         const std::size_t c0 = static_cast<std::size_t>(b) * block;
         const std::size_t w = (c0 + block < n_cols ? c0 + block : n_cols) - c0;
-        std::vector<T> buf(w * n_sel);
+        std::vector<T> buf(block * n_sel);
+        bool nan = false;
         for (std::size_t i = 0; i < n_sel; ++i) {
             const T* src = x + static_cast<std::size_t>(rows[i]) * n_cols + c0;
+            T* dst = buf.data() + i * block;
+            bool row_nan = false;
             for (std::size_t c = 0; c < w; ++c) {
-                buf[c * n_sel + i] = src[c];
+                dst[c] = src[c];
+                row_nan = row_nan || kernels::is_nan(src[c]);
             }
+            nan = nan || row_nan;
         }
+        if (use_network && !nan) {
+            network.block_median(buf.data(), block, w, out + c0);
+            return;
+        }
+        std::vector<T> column(n_sel);
         for (std::size_t c = 0; c < w; ++c) {
+            for (std::size_t i = 0; i < n_sel; ++i) {
+                column[i] = buf[i * block + c];
+            }
             out[c0 + c] =
-                kernels::median_inplace(buf.data() + c * n_sel, static_cast<std::ptrdiff_t>(n_sel));
+                kernels::median_inplace(column.data(), static_cast<std::ptrdiff_t>(n_sel));
         }
     });
 }
