@@ -1,8 +1,15 @@
 # Install rules: `cmake --install` puts the headers, the library, a CMake package
-# (find_package(autoreject_cpp) -> autoreject::autoreject) and a pkg-config file.
+# (find_package(autoreject_cpp) -> autoreject::autoreject, and autoreject::io when built with
+# zlib) and a pkg-config file.
 include(CMakePackageConfigHelpers)
 
-install(TARGETS autoreject EXPORT autoreject_cppTargets
+set(AUTOREJECT_EXPORTED_TARGETS autoreject)
+set(AUTOREJECT_CPP_HAVE_IO OFF)
+if(TARGET autoreject_io)  # autoreject::io, when zlib was found
+  list(APPEND AUTOREJECT_EXPORTED_TARGETS autoreject_io)
+  set(AUTOREJECT_CPP_HAVE_IO ON)
+endif()
+install(TARGETS ${AUTOREJECT_EXPORTED_TARGETS} EXPORT autoreject_cppTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/autoreject DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
