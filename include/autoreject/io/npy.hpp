@@ -71,19 +71,23 @@ inline void swap_elements(unsigned char* p, std::size_t n, std::size_t itemsize)
     }
 }
 
+/// The little-endian 16-bit value at p (p[0..2) must be readable).
 inline std::uint16_t le16(const unsigned char* p) {
     return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
 }
 
+/// The little-endian 32-bit value at p (p[0..4) must be readable).
 inline std::uint32_t le32(const unsigned char* p) {
     return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
            (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
 }
 
+/// The little-endian 64-bit value at p (p[0..8) must be readable).
 inline std::uint64_t le64(const unsigned char* p) {
     return static_cast<std::uint64_t>(le32(p)) | (static_cast<std::uint64_t>(le32(p + 4)) << 32);
 }
 
+/// Throws format_error("<where>: <what>").
 [[noreturn]] inline void fail(const std::string& where, const std::string& what) {
     throw format_error(where + ": " + what);
 }
