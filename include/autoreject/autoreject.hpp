@@ -4,6 +4,7 @@
 #pragma once
 
 #include "autoreject/algorithms/ransac.hpp"
+#include "autoreject/algorithms/ransac_decision.hpp"
 #include "autoreject/algorithms/vote.hpp"
 #include "autoreject/backend.hpp"
 #include "autoreject/config.hpp"
@@ -13,3 +14,4 @@
 #include "autoreject/kernels/prefix_sums.hpp"
 #include "autoreject/kernels/ptp.hpp"
 #include "autoreject/kernels/sum.hpp"
+#include "autoreject/types.hpp"

@@ -16,6 +16,19 @@
 #define AUTOREJECT_HD inline
 #endif
 
+/// GCC and Clang vector extensions on the host: kernels whose lanes are independent
+/// use the instruction set's own vector width (AUTOREJECT_VECTOR_BYTES) for them.
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDA_ARCH__)
+#define AUTOREJECT_VECTOR_EXTENSIONS 1
+#if defined(__AVX512F__)
+#define AUTOREJECT_VECTOR_BYTES 64
+#elif defined(__AVX__)
+#define AUTOREJECT_VECTOR_BYTES 32
+#else
+#define AUTOREJECT_VECTOR_BYTES 16
+#endif
+#endif
+
 // Bit equality with NumPy needs IEEE semantics: no fast-math, no contraction.
 #if defined(__FAST_MATH__)
 #error \

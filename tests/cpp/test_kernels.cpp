@@ -417,3 +417,40 @@ TEST_CASE("median_rows: NaN and infinities through the network's block path", "[
         CHECK(out[2] == 5.0);
     }
 }
+
+TEST_CASE("ptp: zero-range rows give +0.0 whatever lane held which zero", "[ptp][backends]") {
+    // np.ptp gives +0.0 for every row whose values are all zeros of either sign
+    for (std::size_t len : {1u, 2u, 7u, 8u, 9u, 16u, 17u, 33u, 64u, 65u}) {
+        for (std::size_t pos = 0; pos < len; ++pos) {
+            std::vector<double> row(len, -0.0);
+            row[pos] = 0.0;
+            std::vector<double> flipped(len, 0.0);
+            flipped[pos] = -0.0;
+            for (const auto& exec : test::all_execs()) {
+                double a = 1;
+                double b = 1;
+                ar::ptp(row.data(), 1, len, &a, exec);
+                ar::ptp(flipped.data(), 1, len, &b, exec);
+                CHECK(test::same_bits(a, 0.0));
+                CHECK(test::same_bits(b, 0.0));
+            }
+        }
+    }
+}
+
+TEST_CASE("median: -0.0 middle values give +0.0, as np.median", "[median]") {
+    auto med = [](std::vector<double> v) {
+        return ar::kernels::median_inplace(v.data(), static_cast<std::ptrdiff_t>(v.size()));
+    };
+    CHECK(test::same_bits(med({-0.0}), 0.0));
+    CHECK(test::same_bits(med({-0.0, -0.0}), 0.0));
+    CHECK(test::same_bits(med({-1.0, -0.0, 3.0}), 0.0));
+    // the block (network) path of median_rows as well
+    std::vector<double> x(5 * 3, -0.0);
+    const long long rows[5] = {0, 1, 2, 3, 4};
+    std::vector<double> out(3, 1.0);
+    ar::median_rows(x.data(), 5, 3, rows, 5, out.data(), kScalar);
+    for (double v : out) {
+        CHECK(test::same_bits(v, 0.0));
+    }
+}

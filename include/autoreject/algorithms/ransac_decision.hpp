@@ -13,9 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "autoreject/config.hpp"
 #include "autoreject/errors.hpp"
 
 namespace autoreject {
+AUTOREJECT_ISA_BEGIN
 
 /// The RANSAC-bad channels of a correlation matrix.
 ///
@@ -47,4 +49,5 @@ void ransac_bad_channels(const T* corr, std::size_t n_epochs, std::size_t n_chan
     }
 }
 
+AUTOREJECT_ISA_END
 }  // namespace autoreject

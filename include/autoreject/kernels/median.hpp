@@ -74,6 +74,19 @@ AUTOREJECT_HD void select_kth(T* v, std::ptrdiff_t n, std::ptrdiff_t k) {
     }
 }
 
+/// NumPy's median of the middle value(s): their `np.mean`, i.e. 0.0 plus the sum,
+/// divided by the count (so a -0.0 middle value gives +0.0).
+template <class T>
+AUTOREJECT_HD T middle_mean(T a) {
+    return T(0) + a;
+}
+
+/// NumPy's median of two middle values: `(0.0 + (a + b)) / 2`.
+template <class T>
+AUTOREJECT_HD T middle_mean(T a, T b) {
+    return (T(0) + (a + b)) / T(2);
+}
+
 /// Median of `v[0..n)` (n > 0), reordering `v`; NumPy's value, NaN if any value is NaN.
 template <class T>
 AUTOREJECT_HD T median_inplace(T* v, std::ptrdiff_t n) {
@@ -87,13 +100,13 @@ AUTOREJECT_HD T median_inplace(T* v, std::ptrdiff_t n) {
     select_kth(v, n, lo);
     const T a = v[lo];
     if (lo == hi) {
-        return a;
+        return middle_mean(a);
     }
     T b = v[hi];
     for (std::ptrdiff_t i = hi + 1; i < n; ++i) {
         b = v[i] < b ? v[i] : b;
     }
-    return (a + b) / T(2);
+    return middle_mean(a, b);
 }
 
 /// One comparator of a sorting network on whole rows: afterwards `lo[t] <= hi[t]` for
@@ -169,7 +182,7 @@ struct MedianNetwork {
         const T* a = rows + lo * stride;
         const T* b = rows + hi * stride;
         for (std::size_t t = 0; t < width; ++t) {
-            out[t] = lo == hi ? a[t] : (a[t] + b[t]) / T(2);
+            out[t] = lo == hi ? kernels::middle_mean(a[t]) : kernels::middle_mean(a[t], b[t]);
         }
     }
 

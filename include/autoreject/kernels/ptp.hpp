@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "autoreject/backend.hpp"
@@ -19,10 +20,45 @@ namespace kernels {
 /// `max - min` of `x[0..n)` (n > 0); NaN when a value is NaN.
 ///
 /// The extremes are exact whatever the order of comparisons, so the row runs in
-/// eight independent lanes the compiler can keep in one vector register; a NaN
-/// never wins a comparison and is flagged separately.
+/// independent lanes; a NaN never wins a comparison and is flagged separately. The
+/// result is `+0.0` whenever the extremes are equal (both zeros of either sign
+/// included), as `np.ptp` gives, whichever lane held which zero.
 template <class T>
 AUTOREJECT_HD T ptp_row(const T* x, std::ptrdiff_t n) {
+#if defined(AUTOREJECT_VECTOR_EXTENSIONS)
+    // host: lanes in the instruction set's own vector registers (min/max instructions)
+    typedef T V __attribute__((vector_size(AUTOREJECT_VECTOR_BYTES)));
+    constexpr std::ptrdiff_t W = AUTOREJECT_VECTOR_BYTES / sizeof(T);
+    T low = x[0];
+    T high = x[0];
+    bool nan = false;
+    std::ptrdiff_t t = 0;
+    if (n >= 2 * W) {
+        V lo0, lo1, v0, v1;
+        std::memcpy(&lo0, x, sizeof(V));
+        std::memcpy(&lo1, x + W, sizeof(V));
+        V hi0 = lo0;
+        V hi1 = lo1;
+        auto bad = (lo0 != lo0) | (lo1 != lo1);  // NOLINT(misc-redundant-expression)
+        for (t = 2 * W; t + 2 * W <= n; t += 2 * W) {
+            std::memcpy(&v0, x + t, sizeof(V));
+            std::memcpy(&v1, x + t + W, sizeof(V));
+            lo0 = v0 < lo0 ? v0 : lo0;
+            lo1 = v1 < lo1 ? v1 : lo1;
+            hi0 = hi0 < v0 ? v0 : hi0;
+            hi1 = hi1 < v1 ? v1 : hi1;
+            bad |= (v0 != v0) | (v1 != v1);  // NOLINT(misc-redundant-expression)
+        }
+        for (std::ptrdiff_t j = 0; j < W; ++j) {
+            low = lo0[j] < low ? lo0[j] : low;
+            low = lo1[j] < low ? lo1[j] : low;
+            high = high < hi0[j] ? hi0[j] : high;
+            high = high < hi1[j] ? hi1[j] : high;
+            nan = nan || bad[j] != 0;
+        }
+    }
+#else
+    // device and other compilers: eight independent lanes
     T lo[8];
     T hi[8];
     bool nan = false;
@@ -30,30 +66,34 @@ AUTOREJECT_HD T ptp_row(const T* x, std::ptrdiff_t n) {
         lo[j] = x[0];
         hi[j] = x[0];
     }
-    const std::ptrdiff_t m = n - n % 8;
-    for (std::ptrdiff_t t = 0; t < m; t += 8) {
+    std::ptrdiff_t t = 0;
+    for (; t + 8 <= n; t += 8) {
         bool lane_nan = false;
         for (int j = 0; j < 8; ++j) {
             const T v = x[t + j];
             lo[j] = v < lo[j] ? v : lo[j];
-            hi[j] = v > hi[j] ? v : hi[j];
+            hi[j] = hi[j] < v ? v : hi[j];
             lane_nan = lane_nan || is_nan(v);
         }
         nan = nan || lane_nan;
-    }
-    for (std::ptrdiff_t t = m; t < n; ++t) {
-        const T v = x[t];
-        lo[0] = v < lo[0] ? v : lo[0];
-        hi[0] = v > hi[0] ? v : hi[0];
-        nan = nan || is_nan(v);
     }
     T low = lo[0];
     T high = hi[0];
     for (int j = 1; j < 8; ++j) {
         low = lo[j] < low ? lo[j] : low;
-        high = hi[j] > high ? hi[j] : high;
+        high = high < hi[j] ? hi[j] : high;
     }
-    return nan ? std::numeric_limits<T>::quiet_NaN() : high - low;
+#endif
+    for (; t < n; ++t) {
+        const T v = x[t];
+        low = v < low ? v : low;
+        high = high < v ? v : high;
+        nan = nan || is_nan(v);
+    }
+    if (nan) {
+        return std::numeric_limits<T>::quiet_NaN();
+    }
+    return high == low ? high - high : high - low;  // +0.0 (NaN for infinities) when equal
 }
 
 }  // namespace kernels
