@@ -255,7 +255,10 @@ def validation_curve(
     return_param_range : bool
         Whether to also return ``param_range``. Defaults to False.
     n_jobs : int
-        Accepted for compatibility; the computation is vectorised.
+        Other than 1, the number of threads of the core's kernels (-1: every
+        core); with 1 (default) they use the OpenMP default
+        (``OMP_NUM_THREADS``, else every core). The results do not depend
+        on it.
 
     Returns
     -------
@@ -266,7 +269,7 @@ def validation_curve(
     """
     from sklearn.model_selection import check_cv
 
-    from .backends import get_backend
+    from .backends import estimator_backend
     from ._validation import handle_picks
 
     check_epochs_type(epochs)
@@ -278,6 +281,6 @@ def validation_curve(
         param_range = np.linspace(ptps.min(), ptps.max(), 15)
     param_range = np.asarray(param_range, float)
     splits = list(check_cv(cv, y).split(X.reshape(len(X), -1), y))
-    folds = _EpochFolds(X, splits, get_backend(None), with_train_median=True)
+    folds = _EpochFolds(X, splits, estimator_backend(None, n_jobs), with_train_median=True)
     out = (folds.scores(param_range, "train"), folds.scores(param_range, "test"))
     return out + (param_range,) if return_param_range else out

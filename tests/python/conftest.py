@@ -160,6 +160,18 @@ def data_dir():
     return path
 
 
+@pytest.fixture(scope="session")
+def meg_file(data_dir):
+    """The MNE sample MEG recording of the shared folder (real sensor
+    geometry); skips the test when it is absent."""
+    from autoreject_cpp.datasets import _MEG_FILE
+
+    path = data_dir.joinpath(*_MEG_FILE)
+    if not path.is_file():
+        pytest.skip(f"{path.name} is absent from the shared data folder {data_dir}")
+    return path
+
+
 @pytest.fixture(autouse=True)
 def close_figures():
     """Close every matplotlib figure after each test (if pyplot was loaded)."""

@@ -217,7 +217,7 @@ def test_invalid_parameters(kwargs, match):
         make_synthetic_epochs(**kwargs)
 
 
-def test_invalid_meg_channel_count(data_dir):
+def test_invalid_meg_channel_count(meg_file):
     with pytest.raises(ValueError, match="multiple of 3"):
         make_synthetic_epochs(kind="meg", n_channels=10)
 
@@ -226,7 +226,7 @@ def test_invalid_meg_channel_count(data_dir):
     "kind, n_channels, types",
     [("mag", None, {"mag"}), ("grad", 20, {"grad"}), ("meg", 30, {"mag", "grad"})],
 )
-def test_meg_kinds(kind, n_channels, types, data_dir):
+def test_meg_kinds(kind, n_channels, types, meg_file):
     epochs, truth = make_synthetic_epochs(
         kind=kind, n_channels=n_channels, n_epochs=20, return_truth=True
     )
@@ -249,7 +249,7 @@ def test_meg_kinds(kind, n_channels, types, data_dir):
         assert ptp[pop["epoch"], idx] > 3 * np.median(ptp[:, idx])
 
 
-def test_meg_deterministic(data_dir):
+def test_meg_deterministic(meg_file):
     a = make_synthetic_epochs(kind="meg", n_channels=30, n_epochs=5)
     b = make_synthetic_epochs(kind="meg", n_channels=30, n_epochs=5)
     assert_array_equal(a.get_data(), b.get_data())

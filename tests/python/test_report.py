@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import autoreject_cpp
-from autoreject_cpp.datasets import make_synthetic_epochs, sample_data_dir
+from autoreject_cpp.datasets import make_synthetic_epochs
 from autoreject_cpp.report import (
     add_cv_loss,
     add_evoked_comparison,
@@ -115,8 +115,7 @@ def test_save_h5(fitted, tmp_path):
         _save_report(report, tmp_path / "report.pdf")
 
 
-@pytest.mark.skipif(sample_data_dir() is None, reason="shared data folder absent")
-def test_report_meg_two_channel_types(tmp_path):
+def test_report_meg_two_channel_types(tmp_path, meg_file):
     epochs = make_synthetic_epochs(kind="meg", n_epochs=30, n_channels=30, seed=1)
     # (the default grid would interpolate up to 29 of the 10 magnetometers)
     ar = autoreject_cpp.AutoReject(n_interpolate=[1, 4], cv=3, random_state=0, verbose=False)
