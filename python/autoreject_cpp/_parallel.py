@@ -84,8 +84,8 @@ def thread_map(func, items):
     For independent calls that spend their time in LAPACK (which releases
     the GIL), such as pseudo-inverses of many MEG mapping matrices. Each
     call computes exactly what it would alone, so results do not depend on
-    the number of cores. Like the compiled kernels, this uses every core
-    whatever ``n_jobs``.
+    the number of cores. It uses every core (within a :func:`limit_threads`
+    limit) whatever ``n_jobs``.
     """
     items = list(items)
     workers = min(n_cores(), len(items))
