@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import autoreject_cpp
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"  # <repo>/tests/python
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 
@@ -25,7 +27,11 @@ def test_examples_found():
 @pytest.mark.parametrize("script", SCRIPTS, ids=[script.stem for script in SCRIPTS])
 def test_example_runs(script, tmp_path):
     args = [str(tmp_path / "out")] if script.name in TAKES_OUTPUT_DIR else []
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    # the scripts run elsewhere (cwd=tmp_path): an uninstalled checkout's
+    # package must stay importable whatever PYTHONPATH's relative entries
+    package_dir = str(Path(autoreject_cpp.__file__).resolve().parents[1])
+    path = os.pathsep.join(filter(None, [package_dir, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path}
     proc = subprocess.run(
         [sys.executable, str(script), *args],
         cwd=tmp_path,
