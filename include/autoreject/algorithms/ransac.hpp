@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,10 @@ namespace kernels {
 
 /// Prediction of one channel by one resample over `n` samples starting at `t0`:
 /// `pred[t] = sum_k w[k] * x[cols[k]][t0 + t]`, k in order; zero for an empty subset.
+///
+/// On the host, samples go in chunks of four vectors whose partial sums stay in
+/// registers across the terms (every sample still adds its terms in order), then the
+/// rest one by one.
 template <class T>
 AUTOREJECT_HD void sparse_prediction(const T* epoch, std::size_t n_times, const long long* cols,
                                      const T* w, long long k, std::size_t t0, std::size_t n,
@@ -41,16 +46,46 @@ AUTOREJECT_HD void sparse_prediction(const T* epoch, std::size_t n_times, const 
         }
         return;
     }
-    const T* s0 = epoch + static_cast<std::size_t>(cols[0]) * n_times + t0;
-    for (std::size_t t = 0; t < n; ++t) {
-        pred[t] = w[0] * s0[t];
-    }
-    for (long long kk = 1; kk < k; ++kk) {
-        const T* s = epoch + static_cast<std::size_t>(cols[kk]) * n_times + t0;
-        const T wk = w[kk];
-        for (std::size_t t = 0; t < n; ++t) {
-            pred[t] += wk * s[t];
+    std::size_t t = 0;
+#if defined(AUTOREJECT_VECTOR_EXTENSIONS)
+    // host: four vectors of partial sums held in registers across the terms
+    typedef T V __attribute__((vector_size(AUTOREJECT_VECTOR_BYTES)));
+    constexpr std::size_t W = AUTOREJECT_VECTOR_BYTES / sizeof(T);
+    for (; t + 4 * W <= n; t += 4 * W) {
+        const T* s0 = epoch + static_cast<std::size_t>(cols[0]) * n_times + t0 + t;
+        V x0, x1, x2, x3;
+        std::memcpy(&x0, s0, sizeof(V));
+        std::memcpy(&x1, s0 + W, sizeof(V));
+        std::memcpy(&x2, s0 + 2 * W, sizeof(V));
+        std::memcpy(&x3, s0 + 3 * W, sizeof(V));
+        V a0 = w[0] * x0;
+        V a1 = w[0] * x1;
+        V a2 = w[0] * x2;
+        V a3 = w[0] * x3;
+        for (long long kk = 1; kk < k; ++kk) {
+            const T* s = epoch + static_cast<std::size_t>(cols[kk]) * n_times + t0 + t;
+            const T wk = w[kk];
+            std::memcpy(&x0, s, sizeof(V));
+            std::memcpy(&x1, s + W, sizeof(V));
+            std::memcpy(&x2, s + 2 * W, sizeof(V));
+            std::memcpy(&x3, s + 3 * W, sizeof(V));
+            a0 += wk * x0;
+            a1 += wk * x1;
+            a2 += wk * x2;
+            a3 += wk * x3;
         }
+        std::memcpy(pred + t, &a0, sizeof(V));
+        std::memcpy(pred + t + W, &a1, sizeof(V));
+        std::memcpy(pred + t + 2 * W, &a2, sizeof(V));
+        std::memcpy(pred + t + 3 * W, &a3, sizeof(V));
+    }
+#endif
+    for (; t < n; ++t) {
+        T acc = w[0] * epoch[static_cast<std::size_t>(cols[0]) * n_times + t0 + t];
+        for (long long kk = 1; kk < k; ++kk) {
+            acc += w[kk] * epoch[static_cast<std::size_t>(cols[kk]) * n_times + t0 + t];
+        }
+        pred[t] = acc;
     }
 }
 
@@ -78,7 +113,7 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
         require_indices(cols + r * s.k_max, static_cast<std::size_t>(counts[r]), s.n_channels,
                         "cols", "a channel");
     }
-    constexpr std::size_t block = 96;  // samples whose predictions stay in cache together
+    constexpr std::size_t block = 32;  // samples: the predictions and sources stay in L1
     const std::size_t per_epoch = s.n_channels * s.n_times;
     const detail::MedianNetwork network(s.n_resample);
     detail::for_each_task(exec, static_cast<std::int64_t>(s.n_epochs), [&](std::int64_t e) {
