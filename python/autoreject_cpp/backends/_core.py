@@ -38,17 +38,6 @@ def _rows_index(rows, n_rows):
     return np.where(rows < 0, rows + n_rows, rows)
 
 
-def _positive_zeros(x):
-    """``x + 0.0`` in place: -0.0 becomes 0.0, every other value keeps its bits.
-
-    ``np.median`` averages the middle value(s) with ``np.mean``, whose sum
-    starts from +0.0, so it never returns -0.0; the core's median returns
-    the middle value itself (measured with core 0.1.0).
-    """
-    x += 0.0
-    return x
-
-
 class CoreBackend(Backend):
     """One backend of the compiled core.
 
@@ -98,7 +87,7 @@ class CoreBackend(Backend):
             return np.median(x, axis=axis)
         rows = np.arange(work.shape[0], dtype=np.int64)
         out = _core.median_rows(_float64_rows(work, len(work)), rows, **self._kw)
-        out = _positive_zeros(out).reshape(work.shape[1:])
+        out = out.reshape(work.shape[1:])
         return out[()] if out.ndim == 0 else out
 
     def median_of_rows(self, x, rows):
@@ -107,7 +96,7 @@ class CoreBackend(Backend):
         if x.dtype != np.float64 or len(rows) == 0 or x[0].size == 0:
             return np.median(x[rows], axis=0)
         out = _core.median_rows(_float64_rows(x, len(x)), rows, **self._kw)
-        out = _positive_zeros(out).reshape(x.shape[1:])
+        out = out.reshape(x.shape[1:])
         return out[()] if out.ndim == 0 else out
 
     def prefix_sums(self, data, order, cuts):
