@@ -32,21 +32,23 @@ namespace kernels {
 
 /// Prediction of one channel by one resample over `n` samples starting at `t0`:
 /// `pred[t] = sum_k w[k] * x[cols[k]][t0 + t]`, k in order; zero for an empty subset.
+/// Returns whether a prediction is NaN.
 ///
 /// On the host, samples go in chunks of four vectors whose partial sums stay in
 /// registers across the terms (every sample still adds its terms in order), then the
 /// rest one by one.
 template <class T>
-AUTOREJECT_HD void sparse_prediction(const T* epoch, std::size_t n_times, const long long* cols,
+AUTOREJECT_HD bool sparse_prediction(const T* epoch, std::size_t n_times, const long long* cols,
                                      const T* w, long long k, std::size_t t0, std::size_t n,
                                      T* pred) {
     if (k == 0) {
         for (std::size_t t = 0; t < n; ++t) {
             pred[t] = T(0);
         }
-        return;
+        return false;
     }
     std::size_t t = 0;
+    bool nan = false;
 #if defined(AUTOREJECT_VECTOR_EXTENSIONS)
     // host: four vectors of partial sums held in registers across the terms
     typedef T V __attribute__((vector_size(AUTOREJECT_VECTOR_BYTES)));
@@ -78,6 +80,10 @@ AUTOREJECT_HD void sparse_prediction(const T* epoch, std::size_t n_times, const 
         std::memcpy(pred + t + W, &a1, sizeof(V));
         std::memcpy(pred + t + 2 * W, &a2, sizeof(V));
         std::memcpy(pred + t + 3 * W, &a3, sizeof(V));
+        const auto bad = (a0 != a0) | (a1 != a1) | (a2 != a2) | (a3 != a3);  // NOLINT
+        for (std::size_t j = 0; j < W; ++j) {
+            nan = nan || bad[j] != 0;
+        }
     }
 #endif
     for (; t < n; ++t) {
@@ -86,7 +92,9 @@ AUTOREJECT_HD void sparse_prediction(const T* epoch, std::size_t n_times, const 
             acc += w[kk] * epoch[static_cast<std::size_t>(cols[kk]) * n_times + t0 + t];
         }
         pred[t] = acc;
+        nan = nan || is_nan(acc);
     }
+    return nan;
 }
 
 }  // namespace kernels
@@ -130,14 +138,10 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
                 const std::size_t n = t0 + block < s.n_times ? block : s.n_times - t0;
                 bool nan = false;
                 for (std::size_t r = 0; r < s.n_resample; ++r) {
-                    T* row = pred.data() + r * block;
-                    kernels::sparse_prediction(epoch, s.n_times, cols + r * s.k_max,
-                                               weights + (r * s.n_channels + c) * s.k_max,
-                                               counts[r], t0, n, row);
-                    bool row_nan = false;
-                    for (std::size_t t = 0; t < n; ++t) {
-                        row_nan = row_nan || kernels::is_nan(row[t]);
-                    }
+                    const bool row_nan =
+                        kernels::sparse_prediction(epoch, s.n_times, cols + r * s.k_max,
+                                                   weights + (r * s.n_channels + c) * s.k_max,
+                                                   counts[r], t0, n, pred.data() + r * block);
                     nan = nan || row_nan;
                 }
                 if (!nan) {
