@@ -146,6 +146,30 @@ Doubles threshold_losses(const Doubles& data, const Indices& train_idx, const Do
     return out;
 }
 
+Doubles threshold_scores(const Doubles& data, const Indices& train_idx, const Doubles& train_keys,
+                         const Doubles& bounds, const Doubles& medians,
+                         const std::optional<std::string>& backend, int n_threads,
+                         const OptStr& simd_name) {
+    const auto s = kept_shape(data, train_idx, train_keys, bounds);
+    require_ndim(medians, 2, "medians", "(n_folds, n_times)");
+    require_dim(medians.shape(0), train_idx.shape(0), "medians.shape[0] (folds)");
+    require_dim(medians.shape(1), data.shape(1), "medians.shape[1] (n_times)");
+    auto exec = make_exec(backend, n_threads);
+    const auto simd = make_simd(simd_name);
+    Doubles out({s.n_bounds, s.n_folds});
+    const double* d = data.data();
+    const long long* ti = train_idx.data();
+    const double* tk = train_keys.data();
+    const double* b = bounds.data();
+    const double* m = medians.data();
+    double* res = out.mutable_data();
+    {
+        py::gil_scoped_release release;
+        ar::dispatch::threshold_scores(d, ti, tk, b, m, s, res, exec, simd);
+    }
+    return out;
+}
+
 Doubles rmse_rows(const Doubles& median, const Doubles& means) {
     require_ndim(median, 1, "median", "(n,)");
     require_ndim(means, 2, "means", "(n_means, n)");
@@ -281,6 +305,9 @@ PYBIND11_MODULE(_core, m) {
     m.def("threshold_losses", &threshold_losses, py::arg("data"), py::arg("train_idx"),
           py::arg("train_keys"), py::arg("bounds"), py::arg("medians"), py::kw_only(), kw_backend,
           kw_threads, kw_simd, "Cross-validated loss of each bound, (n_bounds,).");
+    m.def("threshold_scores", &threshold_scores, py::arg("data"), py::arg("train_idx"),
+          py::arg("train_keys"), py::arg("bounds"), py::arg("medians"), py::kw_only(), kw_backend,
+          kw_threads, kw_simd, "Each fold's -RMSE of each bound, (n_bounds, n_folds).");
     m.def("rmse_rows", &rmse_rows, py::arg("median"), py::arg("means"),
           "np.sqrt(np.mean((median - means) ** 2, axis=-1)), bit for bit.");
     m.def("prefix_sums", &prefix_sums, py::arg("data"), py::arg("order"), py::arg("cuts"),

@@ -185,6 +185,12 @@ void threshold_losses(const double* data, const long long* train_idx, const doub
     checked(simd).threshold_losses(data, train_idx, train_keys, bounds, medians, s, out, exec);
 }
 
+void threshold_scores(const double* data, const long long* train_idx, const double* train_keys,
+                      const double* bounds, const double* medians, const KeptMeansShape& s,
+                      double* out, const Exec& exec, Simd simd) {
+    checked(simd).threshold_scores(data, train_idx, train_keys, bounds, medians, s, out, exec);
+}
+
 void prefix_sums(const double* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
                  std::size_t n_order, const long long* cuts, std::size_t n_cuts, double* out,
                  const Exec& exec, Simd simd) {

@@ -68,6 +68,10 @@ void kept_means(const double* data, const long long* train_idx, const double* tr
 void threshold_losses(const double* data, const long long* train_idx, const double* train_keys,
                       const double* bounds, const double* medians, const KeptMeansShape& s,
                       double* out, const Exec& exec, Simd simd);
+/// autoreject::threshold_scores on float64.
+void threshold_scores(const double* data, const long long* train_idx, const double* train_keys,
+                      const double* bounds, const double* medians, const KeptMeansShape& s,
+                      double* out, const Exec& exec, Simd simd);
 /// autoreject::prefix_sums on float64.
 void prefix_sums(const double* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
                  std::size_t n_order, const long long* cuts, std::size_t n_cuts, double* out,

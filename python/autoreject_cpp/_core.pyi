@@ -3,7 +3,9 @@
 Every kernel takes ``backend`` (``'scalar'``, ``'openmp'`` or ``'cuda'``, as
 returned by :func:`resolve_backend`) and ``n_threads`` (0: the OpenMP
 default, i.e. ``OMP_NUM_THREADS`` or the number of cores; ignored by
-``'scalar'``). Arrays are converted to C-ordered float64 / int64 when they
+``'scalar'``) and ``simd`` (``'sse2'``, ``'avx2'``, ``'avx512'``; None:
+``AUTOREJECT_SIMD``, else the widest the processor supports; results are
+the same bits on every one). Arrays are converted to C-ordered float64 / int64 when they
 are not already; inputs are never modified. Shape or value errors raise
 ``ValueError`` naming the argument; an unknown or unavailable backend raises
 ``ValueError`` listing the available ones.
@@ -30,14 +32,25 @@ def resolve_backend(name: str | None = None) -> str:
     else ``'auto'``; ``'auto'`` is ``'openmp'`` when compiled in and more than
     one thread is available, else ``'scalar'``."""
 
+def simd_levels() -> list[BackendInfo]:
+    """Instruction sets the kernels are built for (sse2, avx2, avx512): compiled, available, why not."""
+
+def resolve_simd(name: str | None = None) -> str:
+    """Resolve an instruction-set request: ``name``, else ``AUTOREJECT_SIMD``, else the widest available."""
+
 def max_threads() -> int:
     """Threads the OpenMP backend uses by default (1 without OpenMP)."""
 
-def ptp(x: NDArray[np.float64], *, backend: str = ..., n_threads: int = ...) -> NDArray[np.float64]:
+def ptp(x: NDArray[np.float64], *, backend: str = ..., n_threads: int = ..., simd: str | None = ...) -> NDArray[np.float64]:
     """``np.ptp(x, axis=-1)`` of a 2-D array, shape (n_rows,); NaN rows give NaN."""
 
 def median_rows(
-    x: NDArray[np.float64], rows: NDArray[np.int64], *, backend: str = ..., n_threads: int = ...
+    x: NDArray[np.float64],
+    rows: NDArray[np.int64],
+    *,
+    backend: str = ...,
+    n_threads: int = ...,
+    simd: str | None = ...,
 ) -> NDArray[np.float64]:
     """``np.median(x[rows], axis=0)`` of a 2-D ``x``, shape (n_cols,), bit for bit."""
 
@@ -49,6 +62,7 @@ def kept_means(
     *,
     backend: str = ...,
     n_threads: int = ...,
+    simd: str | None = ...,
 ) -> NDArray[np.float64]:
     """Epoch-order means of kept training rows, shape (n_bounds, n_folds, n_times)."""
 
@@ -61,8 +75,22 @@ def threshold_losses(
     *,
     backend: str = ...,
     n_threads: int = ...,
+    simd: str | None = ...,
 ) -> NDArray[np.float64]:
     """The threshold search's cross-validated loss of each bound, shape (n_bounds,)."""
+
+def threshold_scores(
+    data: NDArray[np.float64],
+    train_idx: NDArray[np.int64],
+    train_keys: NDArray[np.float64],
+    bounds: NDArray[np.float64],
+    medians: NDArray[np.float64],
+    *,
+    backend: str = ...,
+    n_threads: int = ...,
+    simd: str | None = ...,
+) -> NDArray[np.float64]:
+    """Each fold's ``-RMSE`` of each bound, shape (n_bounds, n_folds); NaN where none is kept."""
 
 def rmse_rows(median: NDArray[np.float64], means: NDArray[np.float64]) -> NDArray[np.float64]:
     """``np.sqrt(np.mean((median - means) ** 2, axis=-1))``, bit for bit."""
@@ -74,6 +102,7 @@ def prefix_sums(
     *,
     backend: str = ...,
     n_threads: int = ...,
+    simd: str | None = ...,
 ) -> NDArray[np.float64]:
     """Sums of ``data[order[:cuts[i]]]`` as NumPy's reduceat + cumsum, shape (n_cuts, n_cols)."""
 
@@ -85,6 +114,7 @@ def ransac_correlations(
     *,
     backend: str = ...,
     n_threads: int = ...,
+    simd: str | None = ...,
 ) -> NDArray[np.float64]:
     """Correlation of each channel with its median prediction, shape (n_epochs, n_channels)."""
 

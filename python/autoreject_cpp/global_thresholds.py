@@ -47,12 +47,14 @@ class _EpochFolds:
 
     def __init__(self, X, splits, backend, with_train_median=False):
         self.flat = X.reshape(len(X), -1)
-        self.maxima = np.ptp(X, axis=2).max(axis=1)
+        self.maxima = np.asarray(backend.ptp(X, axis=2)).max(axis=1)
         self.backend = backend
         self.train_idx, self.train_keys = padded_folds([tr for tr, _ in splits], self.maxima)
-        self.test_medians = np.array([backend.median(X[test], axis=0) for _, test in splits])
+        self.test_medians = np.array(
+            [backend.median_of_rows(self.flat, test) for _, test in splits]
+        )
         self.train_medians = (
-            np.array([backend.median(X[train], axis=0) for train, _ in splits])
+            np.array([backend.median_of_rows(self.flat, train) for train, _ in splits])
             if with_train_median
             else None
         )
@@ -60,14 +62,14 @@ class _EpochFolds:
     def scores(self, threshes, which="test"):
         """Scores, shape (n_thresh, n_folds): ``-RMSE``, or ``-inf`` when a
         threshold keeps no training epoch (exact epoch-order means, as the
-        search is sensitive to the last bit)."""
+        search is sensitive to the last bit; the core computes the RMSE
+        without returning the means)."""
         threshes = np.asarray(threshes, float)
         bounds = np.repeat(threshes[:, None], len(self.train_idx), axis=1)
-        means = self.backend.kept_means(self.flat, self.train_idx, self.train_keys, bounds)
         medians = self.test_medians if which == "test" else self.train_medians
-        medians = medians.reshape(len(medians), -1)
-        with np.errstate(invalid="ignore"):
-            out = -np.sqrt(np.mean((medians[None] - means) ** 2, axis=-1))
+        out = self.backend.threshold_scores(
+            self.flat, self.train_idx, self.train_keys, bounds, medians
+        )
         out[np.isnan(out)] = -np.inf
         return out
 

@@ -20,6 +20,8 @@ struct KernelTable {
                        const KeptMeansShape&, double*, const Exec&);
     void (*threshold_losses)(const double*, const long long*, const double*, const double*,
                              const double*, const KeptMeansShape&, double*, const Exec&);
+    void (*threshold_scores)(const double*, const long long*, const double*, const double*,
+                             const double*, const KeptMeansShape&, double*, const Exec&);
     void (*prefix_sums)(const double*, std::size_t, std::size_t, const long long*, std::size_t,
                         const long long*, std::size_t, double*, const Exec&);
     void (*ransac_correlations)(const double*, const long long*, const long long*, const double*,

@@ -13,9 +13,13 @@ namespace tables {
 
 extern const KernelTable AUTOREJECT_ISA_TABLE;
 const KernelTable AUTOREJECT_ISA_TABLE = {
-    &autoreject::ptp<double>,         &autoreject::median_rows<double>,
-    &autoreject::kept_means<double>,  &autoreject::threshold_losses<double>,
-    &autoreject::prefix_sums<double>, &autoreject::ransac_correlations<double>,
+    &autoreject::ptp<double>,
+    &autoreject::median_rows<double>,
+    &autoreject::kept_means<double>,
+    &autoreject::threshold_losses<double>,
+    &autoreject::threshold_scores<double>,
+    &autoreject::prefix_sums<double>,
+    &autoreject::ransac_correlations<double>,
 };
 
 }  // namespace tables

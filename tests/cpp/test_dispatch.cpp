@@ -77,6 +77,10 @@ TEST_CASE("dispatch: every instruction set gives the templates' bits", "[dispatc
     ar::threshold_losses(data.data(), idx.data(), keys.data(), bounds.data(), medians.data(), ks,
                          loss_ref.data(), scalar);
 
+    std::vector<double> sc_ref(11 * 3);
+    ar::threshold_scores(data.data(), idx.data(), keys.data(), bounds.data(), medians.data(), ks,
+                         sc_ref.data(), scalar);
+
     std::vector<long long> order(e * c);
     for (std::size_t i = 0; i < order.size(); ++i) {
         order[i] = static_cast<long long>((i * 13) % (e * c));
@@ -118,6 +122,10 @@ TEST_CASE("dispatch: every instruction set gives the templates' bits", "[dispatc
             ar::dispatch::threshold_losses(data.data(), idx.data(), keys.data(), bounds.data(),
                                            medians.data(), ks, got.data(), exec, simd);
             CHECK(test::same_bits(got, loss_ref));
+            got.assign(sc_ref.size(), 0.0);
+            ar::dispatch::threshold_scores(data.data(), idx.data(), keys.data(), bounds.data(),
+                                           medians.data(), ks, got.data(), exec, simd);
+            CHECK(test::same_bits(got, sc_ref));
             got.assign(ps_ref.size(), 0.0);
             ar::dispatch::prefix_sums(data.data(), e * c, t, order.data(), order.size(),
                                       cuts.data(), cuts.size(), got.data(), exec, simd);

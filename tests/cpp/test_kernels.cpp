@@ -232,7 +232,10 @@ TEST_CASE("kept_means and threshold_losses: every backend equals scalar",
     std::vector<double> ref_loss(n_bounds);
     ar::threshold_losses(data.data(), idx.data(), keys.data(), bounds.data(), medians.data(), s,
                          ref_loss.data(), kScalar);
-    // the loss from the means, by its definition
+    std::vector<double> ref_scores(n_bounds * n_folds);
+    ar::threshold_scores(data.data(), idx.data(), keys.data(), bounds.data(), medians.data(), s,
+                         ref_scores.data(), kScalar);
+    // the scores and the loss from the means, by their definitions
     for (std::size_t c = 0; c < n_bounds; ++c) {
         std::vector<double> scores(n_folds);
         std::vector<double> scratch(n_times);
@@ -243,6 +246,9 @@ TEST_CASE("kept_means and threshold_losses: every backend equals scalar",
         }
         const double want = -ar::kernels::numpy_mean(scores.data(), n_folds);
         CHECK(test::same_bits(ref_loss[c], want));
+        for (std::size_t f = 0; f < n_folds; ++f) {
+            CHECK(test::same_bits(ref_scores[c * n_folds + f], scores[f]));
+        }
     }
     for (const auto& exec : test::all_execs()) {
         std::vector<double> got(ref.size());
@@ -252,6 +258,10 @@ TEST_CASE("kept_means and threshold_losses: every backend equals scalar",
         ar::threshold_losses(data.data(), idx.data(), keys.data(), bounds.data(), medians.data(), s,
                              loss.data(), exec);
         CHECK(test::same_bits(loss, ref_loss));
+        std::vector<double> scores(n_bounds * n_folds);
+        ar::threshold_scores(data.data(), idx.data(), keys.data(), bounds.data(), medians.data(), s,
+                             scores.data(), exec);
+        CHECK(test::same_bits(scores, ref_scores));
     }
 }
 

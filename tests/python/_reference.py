@@ -57,9 +57,13 @@ class NumpyReference:
         return out
 
     def threshold_losses(self, data, train_idx, train_keys, bounds, medians):
+        scores = self.threshold_scores(data, train_idx, train_keys, bounds, medians)
+        return -np.mean(scores, axis=-1)
+
+    def threshold_scores(self, data, train_idx, train_keys, bounds, medians):
         means = self.kept_means(data, train_idx, train_keys, bounds)
         with np.errstate(invalid="ignore"):
-            return -np.mean(-np.sqrt(np.mean((medians[None] - means) ** 2, axis=-1)), axis=-1)
+            return -np.sqrt(np.mean((medians[None] - means) ** 2, axis=-1))
 
     def interp_apply(self, matrix, data):
         return np.matmul(matrix, data)

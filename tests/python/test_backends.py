@@ -369,6 +369,13 @@ def test_threshold_losses(backend, n_times):
     assert_bits(got, want)
     assert_bits(got, REF.threshold_losses(data, train_idx, keys, bounds, medians))
     assert np.isnan(got[0])  # a fold kept nothing
+    scores = backend.threshold_scores(data, train_idx, keys, bounds, medians)
+    means = REF.kept_means(data, train_idx, keys, bounds)
+    with np.errstate(invalid="ignore"):
+        want_scores = -np.sqrt(np.mean((medians[None] - means) ** 2, axis=-1))
+    assert scores.shape == (len(bounds), train_idx.shape[0])
+    assert_bits(scores, want_scores)
+    assert np.isnan(scores[0]).any()
 
 
 def test_threshold_losses_special_values(backend):

@@ -147,7 +147,30 @@ void kept_means(const T* data, const long long* train_idx, const T* train_keys, 
         });
 }
 
-/// The threshold search's loss of each bound: `-mean_f(-rmse(medians[f], mean[c, f]))`.
+/// Each fold's score of each bound, `-rmse(medians[f], mean[c, f])` (NaN where the
+/// bound keeps no training row), without storing the means.
+///
+/// @param medians (n_folds, n_times) test-fold medians
+/// @param out     (n_bounds, n_folds) scores
+template <class T>
+void threshold_scores(const T* data, const long long* train_idx, const T* train_keys,
+                      const T* bounds, const T* medians, const KeptMeansShape& s, T* out,
+                      const Exec& exec = {}) {
+    check_exec(exec);
+    detail::check_kept_shape(s, train_idx);
+    detail::for_each_kept_group(
+        data, train_idx, train_keys, bounds, s, exec,
+        [&](std::size_t f, std::size_t c0, std::size_t n_group, const T* acc) {
+            std::vector<T> scratch(s.n_times);
+            for (std::size_t g = 0; g < n_group; ++g) {
+                out[(c0 + g) * s.n_folds + f] = -kernels::rmse(
+                    medians + f * s.n_times, acc + g * s.n_times, s.n_times, scratch.data());
+            }
+        });
+}
+
+/// The threshold search's loss of each bound: `-mean_f(-rmse(medians[f], mean[c, f]))`,
+/// the mean over folds of threshold_scores taken as `np.mean` does.
 ///
 /// @param medians (n_folds, n_times) test-fold medians
 /// @param out     (n_bounds,) losses; NaN where a fold keeps nothing
@@ -155,19 +178,8 @@ template <class T>
 void threshold_losses(const T* data, const long long* train_idx, const T* train_keys,
                       const T* bounds, const T* medians, const KeptMeansShape& s, T* out,
                       const Exec& exec = {}) {
-    check_exec(exec);
-    detail::check_kept_shape(s, train_idx);
-    // the fold scores of each bound, then each bound's mean over folds
     std::vector<T> scores(s.n_bounds * s.n_folds);
-    detail::for_each_kept_group(
-        data, train_idx, train_keys, bounds, s, exec,
-        [&](std::size_t f, std::size_t c0, std::size_t n_group, const T* acc) {
-            std::vector<T> scratch(s.n_times);
-            for (std::size_t g = 0; g < n_group; ++g) {
-                scores[(c0 + g) * s.n_folds + f] = -kernels::rmse(
-                    medians + f * s.n_times, acc + g * s.n_times, s.n_times, scratch.data());
-            }
-        });
+    threshold_scores(data, train_idx, train_keys, bounds, medians, s, scores.data(), exec);
     for (std::size_t c = 0; c < s.n_bounds; ++c) {
         out[c] = -kernels::numpy_mean(scores.data() + c * s.n_folds,
                                       static_cast<std::ptrdiff_t>(s.n_folds));

@@ -29,6 +29,7 @@ KERNELS = (
     "prefix_sums",
     "kept_means",
     "threshold_losses",
+    "threshold_scores",
     "interp_apply",
     "interp_repair",
     "ransac_correlations",
@@ -140,6 +141,30 @@ class Backend:
         -------
         losses : array, shape (n_bounds,)
             NaN where a bound keeps no row in some fold.
+        """
+        raise NotImplementedError
+
+    def threshold_scores(self, data, train_idx, train_keys, bounds, medians):
+        """Each fold's score of each bound, without returning the means.
+
+        ``-sqrt(mean_t((medians[f] - means[c, f]) ** 2))`` with ``means`` as
+        in :meth:`threshold_losses`, NumPy's operations bit for bit (the
+        fold mean of these, negated, is :meth:`threshold_losses`).
+
+        Parameters
+        ----------
+        data : array, shape (n_rows, n_times)
+        train_idx : array of int, shape (n_folds, n_train)
+        train_keys : array, shape (n_folds, n_train)
+        bounds : array, shape (n_bounds, n_folds)
+            Upper bounds (inclusive) on the keys.
+        medians : array, shape (n_folds, n_times)
+            The reference each fold's mean is compared with.
+
+        Returns
+        -------
+        scores : array, shape (n_bounds, n_folds)
+            NaN where a bound keeps no row of that fold.
         """
         raise NotImplementedError
 

@@ -124,9 +124,17 @@ class CoreBackend(Backend):
         )
 
     def threshold_losses(self, data, train_idx, train_keys, bounds, medians):
+        return self._fold_kernel(_core.threshold_losses, data, train_idx, train_keys, bounds, medians)
+
+    def threshold_scores(self, data, train_idx, train_keys, bounds, medians):
+        return self._fold_kernel(_core.threshold_scores, data, train_idx, train_keys, bounds, medians)
+
+    def _fold_kernel(self, kernel, data, train_idx, train_keys, bounds, medians):
+        """Call ``kernel`` (threshold_losses or threshold_scores) with the
+        arrays as the core takes them."""
         data = np.asarray(data)
         medians = np.asarray(medians)
-        return _core.threshold_losses(
+        return kernel(
             _float64_rows(data, data.shape[0]),
             np.asarray(train_idx, dtype=np.int64),
             np.asarray(train_keys, dtype=np.float64),
