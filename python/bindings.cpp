@@ -122,17 +122,20 @@ Doubles kept_means(const Doubles& data, const Indices& train_idx, const Doubles&
     return out;
 }
 
-Doubles threshold_losses(const Doubles& data, const Indices& train_idx, const Doubles& train_keys,
-                         const Doubles& bounds, const Doubles& medians,
-                         const std::optional<std::string>& backend, int n_threads,
-                         const OptStr& simd_name) {
+// threshold_losses (one value per bound) and threshold_scores (one per bound and fold):
+// the same arguments and checks, another kernel and output shape
+template <class Kernel>
+Doubles fold_kernel(Kernel kernel, bool per_fold, const Doubles& data, const Indices& train_idx,
+                    const Doubles& train_keys, const Doubles& bounds, const Doubles& medians,
+                    const OptStr& backend, int n_threads, const OptStr& simd_name) {
     const auto s = kept_shape(data, train_idx, train_keys, bounds);
     require_ndim(medians, 2, "medians", "(n_folds, n_times)");
     require_dim(medians.shape(0), train_idx.shape(0), "medians.shape[0] (folds)");
     require_dim(medians.shape(1), data.shape(1), "medians.shape[1] (n_times)");
     auto exec = make_exec(backend, n_threads);
     const auto simd = make_simd(simd_name);
-    Doubles out(static_cast<py::ssize_t>(s.n_bounds));
+    Doubles out =
+        per_fold ? Doubles({s.n_bounds, s.n_folds}) : Doubles(static_cast<py::ssize_t>(s.n_bounds));
     const double* d = data.data();
     const long long* ti = train_idx.data();
     const double* tk = train_keys.data();
@@ -141,33 +144,23 @@ Doubles threshold_losses(const Doubles& data, const Indices& train_idx, const Do
     double* res = out.mutable_data();
     {
         py::gil_scoped_release release;
-        ar::dispatch::threshold_losses(d, ti, tk, b, m, s, res, exec, simd);
+        kernel(d, ti, tk, b, m, s, res, exec, simd);
     }
     return out;
 }
 
+Doubles threshold_losses(const Doubles& data, const Indices& train_idx, const Doubles& train_keys,
+                         const Doubles& bounds, const Doubles& medians, const OptStr& backend,
+                         int n_threads, const OptStr& simd_name) {
+    return fold_kernel(&ar::dispatch::threshold_losses, false, data, train_idx, train_keys, bounds,
+                       medians, backend, n_threads, simd_name);
+}
+
 Doubles threshold_scores(const Doubles& data, const Indices& train_idx, const Doubles& train_keys,
-                         const Doubles& bounds, const Doubles& medians,
-                         const std::optional<std::string>& backend, int n_threads,
-                         const OptStr& simd_name) {
-    const auto s = kept_shape(data, train_idx, train_keys, bounds);
-    require_ndim(medians, 2, "medians", "(n_folds, n_times)");
-    require_dim(medians.shape(0), train_idx.shape(0), "medians.shape[0] (folds)");
-    require_dim(medians.shape(1), data.shape(1), "medians.shape[1] (n_times)");
-    auto exec = make_exec(backend, n_threads);
-    const auto simd = make_simd(simd_name);
-    Doubles out({s.n_bounds, s.n_folds});
-    const double* d = data.data();
-    const long long* ti = train_idx.data();
-    const double* tk = train_keys.data();
-    const double* b = bounds.data();
-    const double* m = medians.data();
-    double* res = out.mutable_data();
-    {
-        py::gil_scoped_release release;
-        ar::dispatch::threshold_scores(d, ti, tk, b, m, s, res, exec, simd);
-    }
-    return out;
+                         const Doubles& bounds, const Doubles& medians, const OptStr& backend,
+                         int n_threads, const OptStr& simd_name) {
+    return fold_kernel(&ar::dispatch::threshold_scores, true, data, train_idx, train_keys, bounds,
+                       medians, backend, n_threads, simd_name);
 }
 
 Doubles rmse_rows(const Doubles& median, const Doubles& means) {
@@ -245,25 +238,28 @@ py::tuple vote_bad_epochs(const Doubles& deltas, const Doubles& threshes) {
     return py::make_tuple(bad, counts);
 }
 
+// backends() and simd_levels(): a list of {name, compiled, available, reason}
+template <class Table>
+py::list info_table(const Table& table) {
+    py::list out;
+    for (const auto& info : table) {
+        py::dict d;
+        d["name"] = info.name;
+        d["compiled"] = info.compiled;
+        d["available"] = info.available;
+        d["reason"] = info.reason;
+        out.append(d);
+    }
+    return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "autoreject_cpp's C++ core: kernels and the backend registry";
     m.attr("__version__") = AUTOREJECT_VERSION_STRING;
     m.def(
-        "backends",
-        []() {
-            py::list out;
-            for (const auto& info : ar::backends()) {
-                py::dict d;
-                d["name"] = info.name;
-                d["compiled"] = info.compiled;
-                d["available"] = info.available;
-                d["reason"] = info.reason;
-                out.append(d);
-            }
-            return out;
-        },
+        "backends", []() { return info_table(ar::backends()); },
         "Every backend the core knows: name, compiled, available and why not.");
     m.def(
         "resolve_backend",
@@ -274,19 +270,7 @@ PYBIND11_MODULE(_core, m) {
         "Resolve a backend request (argument, then AUTOREJECT_BACKEND, then 'auto').");
     m.def("max_threads", &ar::max_threads, "Threads the OpenMP backend uses by default.");
     m.def(
-        "simd_levels",
-        []() {
-            py::list out;
-            for (const auto& info : ar::simd_levels()) {
-                py::dict d;
-                d["name"] = info.name;
-                d["compiled"] = info.compiled;
-                d["available"] = info.available;
-                d["reason"] = info.reason;
-                out.append(d);
-            }
-            return out;
-        },
+        "simd_levels", []() { return info_table(ar::simd_levels()); },
         "Instruction sets the kernels are built for: name, compiled, available and why not.");
     m.def(
         "resolve_simd", [](const OptStr& name) { return ar::simd_name(make_simd(name)); },
