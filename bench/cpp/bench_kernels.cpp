@@ -1,8 +1,17 @@
 // Copyright (c) autoreject_cpp developers. SPDX-License-Identifier: BSD-3-Clause
-// Google Benchmark of every kernel of the core on realistic shapes, on each backend,
-// next to the machine's bounds measured in the same run (copy bandwidth, peak adds).
+// Google Benchmark of every kernel of the core on realistic shapes, on each backend and
+// instruction set, next to the machine's bounds measured in the same run (copy
+// bandwidth, peak adds per instruction set).
 //
-// Names: BM_<kernel>/<shape>/<backend>[/<threads>], e.g. BM_ptp/eeg/openmp/2.
+// The kernels run through autoreject::dispatch::*, i.e. the builds compiled into the
+// library once per instruction set (SSE2, AVX2, AVX-512), exactly what the Python module
+// runs; the program's own flags do not matter for them. vote_bad_epochs has no dispatch
+// entry and runs the header template (compiled with this program's flags: SSE2 unless
+// AUTOREJECT_BENCH_NATIVE); its <simd> is "template".
+//
+// Names: BM_<kernel>/<shape>/<backend>/<threads>/<simd>, e.g. BM_ptp/eeg/openmp/2/avx512.
+// The widest available instruction set runs on scalar/1, openmp/1 and openmp/2; the
+// narrower ones on scalar/1 only (to keep the run short).
 // Shapes:
 //   eeg  EEGMMIDB-like: 232 epochs x 64 channels x 641 samples. Threshold search on one
 //        channel's augmented data, 464 x 641, 10 folds x 371 training rows, 41 bounds.
@@ -26,6 +35,7 @@
 #include <vector>
 
 #include "autoreject/autoreject.hpp"
+#include "autoreject/dispatch.hpp"
 
 #if defined(AUTOREJECT_HAVE_OPENMP)
 #include <omp.h>
@@ -35,6 +45,13 @@ namespace {
 
 using autoreject::Backend;
 using autoreject::Exec;
+using autoreject::Simd;
+namespace dispatch = autoreject::dispatch;
+
+// Bounds summed in one pass over a fold's training rows by kept_means, threshold_scores
+// and threshold_losses (autoreject::detail::kKeptGroup); used only to count the rows
+// those kernels stream.
+constexpr std::size_t kKeptGroup = 8;
 
 // --- shapes --------------------------------------------------------------------------
 
@@ -95,6 +112,8 @@ struct Data {
     std::vector<double> bounds;        // (n_bounds, n_folds)
     std::vector<double> medians;       // (n_folds, n_times)
     std::size_t kept_rows = 0;         // sum over (bound, fold) of the rows each keeps
+    std::size_t group_rows = 0;        // rows streamed: per (fold, group of kKeptGroup
+                                       // bounds), the rows the group's widest bound keeps
     // consensus CV: one test fold (KFold, first fold) and the epochs sorted by a key
     std::vector<long long> test_rows;
     std::vector<long long> epoch_order;
@@ -163,6 +182,18 @@ Data make_data(const Shape& s) {
             }
         }
     }
+    for (std::size_t f = 0; f < s.n_folds; ++f) {
+        for (std::size_t c0 = 0; c0 < s.n_bounds; c0 += kKeptGroup) {
+            const std::size_t c1 = std::min(c0 + kKeptGroup, s.n_bounds);
+            double widest = d.bounds[c0 * s.n_folds + f];
+            for (std::size_t c = c0; c < c1; ++c) {
+                widest = std::max(widest, d.bounds[c * s.n_folds + f]);
+            }
+            for (std::size_t j = 0; j < nt; ++j) {
+                d.group_rows += d.train_keys[f * nt + j] <= widest ? 1 : 0;
+            }
+        }
+    }
 
     // consensus CV: KFold(10)'s first test fold; epochs sorted by bad-sensor count
     const std::size_t n_test = (s.n_epochs + s.cv_folds - 1) / s.cv_folds;
@@ -222,16 +253,30 @@ void set_bytes(benchmark::State& state, double per_iteration) {
 }
 
 struct Variant {
-    std::string name;  // "scalar", "openmp/1", "openmp/2"
+    std::string name;  // "scalar/1", "openmp/1", "openmp/2"
     Exec exec;
 };
 
-std::vector<Variant> variants() {
-    std::vector<Variant> out{{"scalar", {Backend::Scalar, 1}}};
+std::vector<Variant> variants(bool all) {
+    std::vector<Variant> out{{"scalar/1", {Backend::Scalar, 1}}};
+    if (!all) {
+        return out;
+    }
     for (const auto& info : autoreject::backends()) {
         if (info.backend == Backend::OpenMP && info.available) {
             out.push_back({"openmp/1", {Backend::OpenMP, 1}});
             out.push_back({"openmp/2", {Backend::OpenMP, 2}});
+        }
+    }
+    return out;
+}
+
+// The available instruction sets of the library's dispatched kernels, narrowest first.
+std::vector<autoreject::SimdInfo> available_simd() {
+    std::vector<autoreject::SimdInfo> out;
+    for (const auto& info : autoreject::simd_levels()) {
+        if (info.available) {
+            out.push_back(info);
         }
     }
     return out;
@@ -242,12 +287,12 @@ std::vector<Variant> variants() {
 // ptp over every (epoch, channel) row. Memory-bound: it must read every value once.
 //   bytes       = 8 * n_epochs * n_channels * n_times (+ 8 per row written)
 //   comparisons = 2 * n_epochs * n_channels * n_times (a min and a max per value)
-void bm_ptp(benchmark::State& state, const Shape& s, Exec exec) {
+void bm_ptp(benchmark::State& state, const Shape& s, Exec exec, Simd simd) {
     const Data& d = data_for(s);
     const std::size_t rows = s.n_epochs * s.n_channels;
     std::vector<double> out(rows);
     for (auto _ : state) {
-        autoreject::ptp(d.epochs.data(), rows, s.n_times, out.data(), exec);
+        dispatch::ptp(d.epochs.data(), rows, s.n_times, out.data(), exec, simd);
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
     }
@@ -260,19 +305,26 @@ void bm_ptp(benchmark::State& state, const Shape& s, Exec exec) {
 // 30 of 300), over every (channel, sample) column, as local_reject_cv.py asks for them.
 //   bytes  = 8 * n_sel * n_channels * n_times read + 8 * n_channels * n_times written
 //   values = n_sel * n_channels * n_times (each goes through one selection)
-void bm_median_rows(benchmark::State& state, const Shape& s, Exec exec) {
+//   comparators (informative) = network size * n_channels * n_times
+void bm_median_rows(benchmark::State& state, const Shape& s, Exec exec, Simd simd) {
     const Data& d = data_for(s);
     const std::size_t cols = s.n_channels * s.n_times;
     std::vector<double> out(cols);
     for (auto _ : state) {
-        autoreject::median_rows(d.epochs.data(), s.n_epochs, cols, d.test_rows.data(),
-                                d.test_rows.size(), out.data(), exec);
+        dispatch::median_rows(d.epochs.data(), s.n_epochs, cols, d.test_rows.data(),
+                              d.test_rows.size(), out.data(), exec, simd);
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
     }
     const double sel = static_cast<double>(d.test_rows.size());
     set_bytes(state, 8.0 * sel * static_cast<double>(cols) + 8.0 * static_cast<double>(cols));
     set_rate(state, "values_per_second", sel * static_cast<double>(cols));
+    // what the kernel does (not a must): the pruned sorting network's comparators, each a
+    // min and a max of one column
+    const double comparators =
+        static_cast<double>(autoreject::detail::median_network(static_cast<int>(sel)).size());
+    set_rate(state, "comparators_per_second", comparators * static_cast<double>(cols));
+    state.counters["network_comparators"] = comparators;
 }
 
 autoreject::KeptMeansShape kept_shape(const Shape& s) {
@@ -285,46 +337,68 @@ autoreject::KeptMeansShape kept_shape(const Shape& s) {
     return ks;
 }
 
-// Means of the kept training rows for 41 bounds x 10 folds of one channel.
-//   additions = n_times * sum over (bound, fold) of the rows the bound keeps
-//   bytes     = 8 * the same count: the rows the kernel streams (re-reads included)
-//               + 8 * n_bounds * n_folds * n_times written
+// The threshold-search kernels read each fold's training rows once per group of
+// kKeptGroup (8) bounds and add each row to the accumulator of every bound of the group
+// that keeps it, in training order (the result is that of one bound at a time).
+//   additions = n_times * sum over (bound, fold) of the rows the bound keeps: the adds
+//               the (order-preserving) mean must do
+//   bytes     = 8 * n_times * the rows streamed (per fold and group, the rows the group's
+//               widest bound keeps) + what is written
 //   reread    = rows streamed / n_aug: how many times more data than one pass
-void bm_kept_means(benchmark::State& state, const Shape& s, Exec exec) {
+void set_kept_counters(benchmark::State& state, const Shape& s, const Data& d, double extra_adds,
+                       double written) {
+    const double t = static_cast<double>(s.n_times);
+    set_rate(state, "adds_per_second", t * static_cast<double>(d.kept_rows) + extra_adds);
+    set_bytes(state, 8.0 * t * static_cast<double>(d.group_rows) + 8.0 * written);
+    state.counters["reread"] = static_cast<double>(d.group_rows) / static_cast<double>(n_aug(s));
+}
+
+// Means of the kept training rows for 41 bounds x 10 folds of one channel.
+void bm_kept_means(benchmark::State& state, const Shape& s, Exec exec, Simd simd) {
     const Data& d = data_for(s);
     const auto ks = kept_shape(s);
     std::vector<double> out(ks.n_bounds * ks.n_folds * ks.n_times);
     for (auto _ : state) {
-        autoreject::kept_means(d.channel.data(), d.train_idx.data(), d.train_keys.data(),
-                               d.bounds.data(), ks, out.data(), exec);
+        dispatch::kept_means(d.channel.data(), d.train_idx.data(), d.train_keys.data(),
+                             d.bounds.data(), ks, out.data(), exec, simd);
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
     }
-    const double adds = static_cast<double>(d.kept_rows * s.n_times);
-    set_rate(state, "adds_per_second", adds);
-    set_bytes(state, 8.0 * adds + 8.0 * static_cast<double>(out.size()));
-    state.counters["reread"] = static_cast<double>(d.kept_rows) / static_cast<double>(ks.n_rows);
+    set_kept_counters(state, s, d, 0.0, static_cast<double>(out.size()));
 }
 
-// The threshold search's losses: kept means, then one RMSE per (bound, fold).
-//   additions = n_times * kept rows (as kept_means)
-//               + 2 * n_bounds * n_folds * n_times (RMSE: a subtraction and a sum term)
-//   bytes     = 8 * n_times * kept rows (the rows streamed)
-void bm_threshold_losses(benchmark::State& state, const Shape& s, Exec exec) {
+// Each fold's score of each bound, -RMSE(test median, kept mean), straight from the kept
+// rows (no means array).
+//   additions = as kept_means + 2 * n_bounds * n_folds * n_times (RMSE: a subtraction and
+//               a sum term per sample)
+void bm_threshold_scores(benchmark::State& state, const Shape& s, Exec exec, Simd simd) {
+    const Data& d = data_for(s);
+    const auto ks = kept_shape(s);
+    std::vector<double> out(ks.n_bounds * ks.n_folds);
+    for (auto _ : state) {
+        dispatch::threshold_scores(d.channel.data(), d.train_idx.data(), d.train_keys.data(),
+                                   d.bounds.data(), d.medians.data(), ks, out.data(), exec, simd);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    set_kept_counters(state, s, d, 2.0 * static_cast<double>(ks.n_bounds * ks.n_folds * ks.n_times),
+                      static_cast<double>(out.size()));
+}
+
+// The threshold search's losses: threshold_scores, then the mean over folds.
+//   additions = as threshold_scores
+void bm_threshold_losses(benchmark::State& state, const Shape& s, Exec exec, Simd simd) {
     const Data& d = data_for(s);
     const auto ks = kept_shape(s);
     std::vector<double> out(ks.n_bounds);
     for (auto _ : state) {
-        autoreject::threshold_losses(d.channel.data(), d.train_idx.data(), d.train_keys.data(),
-                                     d.bounds.data(), d.medians.data(), ks, out.data(), exec);
+        dispatch::threshold_losses(d.channel.data(), d.train_idx.data(), d.train_keys.data(),
+                                   d.bounds.data(), d.medians.data(), ks, out.data(), exec, simd);
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
     }
-    const double kept = static_cast<double>(d.kept_rows * s.n_times);
-    set_rate(state, "adds_per_second",
-             kept + 2.0 * static_cast<double>(ks.n_bounds * ks.n_folds * ks.n_times));
-    set_bytes(state, 8.0 * kept);
-    state.counters["reread"] = static_cast<double>(d.kept_rows) / static_cast<double>(ks.n_rows);
+    set_kept_counters(state, s, d, 2.0 * static_cast<double>(ks.n_bounds * ks.n_folds * ks.n_times),
+                      static_cast<double>(out.size()));
 }
 
 // Prefix sums, two uses:
@@ -334,7 +408,7 @@ void bm_threshold_losses(benchmark::State& state, const Shape& s, Exec exec) {
 //                     (n_aug, n_times) sorted by peak-to-peak, a cut after every row
 //   additions = n_cols * (rows summed + n_cuts) (each row once, plus the running total)
 //   bytes     = 8 * n_cols * (rows summed + n_cuts) (read once, one output row per cut)
-void bm_prefix_sums(benchmark::State& state, const Shape& s, Exec exec, bool exact) {
+void bm_prefix_sums(benchmark::State& state, const Shape& s, Exec exec, Simd simd, bool exact) {
     const Data& d = data_for(s);
     const double* x = exact ? d.channel.data() : d.epochs.data();
     const std::size_t n_rows = exact ? n_aug(s) : s.n_epochs;
@@ -343,8 +417,8 @@ void bm_prefix_sums(benchmark::State& state, const Shape& s, Exec exec, bool exa
     const auto& cuts = exact ? d.aug_cuts : d.consensus_cuts;
     std::vector<double> out(cuts.size() * n_cols);
     for (auto _ : state) {
-        autoreject::prefix_sums(x, n_rows, n_cols, order.data(), order.size(), cuts.data(),
-                                cuts.size(), out.data(), exec);
+        dispatch::prefix_sums(x, n_rows, n_cols, order.data(), order.size(), cuts.data(),
+                              cuts.size(), out.data(), exec, simd);
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
     }
@@ -358,7 +432,8 @@ void bm_prefix_sums(benchmark::State& state, const Shape& s, Exec exec, bool exa
 //                          prediction sums k weighted channels (k multiplies, k - 1 adds)
 //   medians              = n_epochs * n_channels * n_times, each of n_resample values
 //   bytes                = 8 * n_epochs * n_channels * n_times (the epochs, read once)
-void bm_ransac(benchmark::State& state, const Shape& s, Exec exec) {
+//   comparators (informative) = network size * n_epochs * n_channels * n_times
+void bm_ransac(benchmark::State& state, const Shape& s, Exec exec, Simd simd) {
     const Data& d = data_for(s);
     autoreject::RansacShape rs;
     rs.n_epochs = s.ransac_epochs;
@@ -368,14 +443,19 @@ void bm_ransac(benchmark::State& state, const Shape& s, Exec exec) {
     rs.k_max = s.k_subset;
     std::vector<double> out(rs.n_epochs * rs.n_channels);
     for (auto _ : state) {
-        autoreject::ransac_correlations(d.epochs.data(), d.cols.data(), d.counts.data(),
-                                        d.weights.data(), rs, out.data(), exec);
+        dispatch::ransac_correlations(d.epochs.data(), d.cols.data(), d.counts.data(),
+                                      d.weights.data(), rs, out.data(), exec, simd);
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
     }
     const double samples = static_cast<double>(rs.n_epochs * rs.n_channels * rs.n_times);
     set_rate(state, "adds_per_second", samples * static_cast<double>(rs.n_resample * rs.k_max));
     set_rate(state, "medians_per_second", samples);
+    // what the kernel does (not a must): the pruned sorting network of n_resample values
+    const double comparators = static_cast<double>(
+        autoreject::detail::median_network(static_cast<int>(rs.n_resample)).size());
+    set_rate(state, "comparators_per_second", comparators * samples);
+    state.counters["network_comparators"] = comparators;
     set_bytes(state, 8.0 * samples);
     state.counters["epochs"] = static_cast<double>(rs.n_epochs);
 }
@@ -432,54 +512,86 @@ void bm_memcpy(benchmark::State& state, std::size_t bytes, int threads) {
     set_bytes(state, 2.0 * static_cast<double>(bytes));
 }
 
-// Peak additions: A independent vector accumulators, each `acc += inc` per step, in the
-// vector width the kernels are compiled for (SSE2 by default, wider with
-// AUTOREJECT_BENCH_NATIVE). Without -ffast-math the compiler may not merge the chains,
-// so this is the add throughput of the cores, latency hidden by A chains.
+// Peak additions: A independent vector accumulators, each `acc += inc` per step, in one
+// vector width per instruction set: 16-byte SSE2 vectors (the baseline build), 32-byte
+// AVX2 and 64-byte AVX-512 ones, each compiled with a function-level target attribute
+// and run only when the processor supports it (__builtin_cpu_supports). Without
+// -ffast-math the compiler may not merge the chains, so this is the add throughput of
+// the cores, latency hidden by A chains.
 //   adds = steps * A * lanes per thread
-#if defined(__AVX512F__)
-constexpr int kVecBytes = 64;
-#elif defined(__AVX__)
-constexpr int kVecBytes = 32;
-#else
-constexpr int kVecBytes = 16;
-#endif
-constexpr int kLanes = kVecBytes / 8;
-typedef double vdouble __attribute__((vector_size(kVecBytes)));
+#define AR_ADD_CHAINS(NAME, BYTES, ATTR)                                            \
+    template <int A>                                                                \
+    ATTR double NAME(std::int64_t steps, double step) {                             \
+        typedef double v __attribute__((vector_size(BYTES)));                       \
+        constexpr int lanes = BYTES / 8;                                            \
+        v acc[A];                                                                   \
+        const v inc = v{} + step; /* a broadcast: stays in a register */            \
+        for (int l = 0; l < lanes; ++l) {                                           \
+            for (int a = 0; a < A; ++a) {                                           \
+                acc[a][l] = a + l;                                                  \
+            }                                                                       \
+        }                                                                           \
+        for (std::int64_t i = 0; i < steps; ++i) {                                  \
+            _Pragma("GCC unroll 16") for (int a = 0; a < A; ++a) { acc[a] += inc; } \
+        }                                                                           \
+        double total = 0;                                                           \
+        for (int a = 0; a < A; ++a) {                                               \
+            for (int l = 0; l < lanes; ++l) {                                       \
+                total += acc[a][l];                                                 \
+            }                                                                       \
+        }                                                                           \
+        return total;                                                               \
+    }
 
-template <int A>
-double add_chains(std::int64_t steps, double step) {
-    vdouble acc[A];
-    vdouble inc;
-    for (int l = 0; l < kLanes; ++l) {
-        inc[l] = step;
-        for (int a = 0; a < A; ++a) {
-            acc[a][l] = a + l;
-        }
+AR_ADD_CHAINS(add_chains_sse2, 16, )
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define AR_HAVE_WIDE_PEAK 1
+AR_ADD_CHAINS(add_chains_avx2, 32, __attribute__((target("avx2"))))
+AR_ADD_CHAINS(add_chains_avx512, 64, __attribute__((target("avx512f"))))
+#endif
+#undef AR_ADD_CHAINS
+
+struct PeakIsa {
+    std::string name;  // "sse2", "avx2", "avx512": the library's names
+    int lanes;
+};
+
+// The instruction sets the processor runs, narrowest first.
+std::vector<PeakIsa> peak_isas() {
+    std::vector<PeakIsa> out{{"sse2", 2}};
+#if defined(AR_HAVE_WIDE_PEAK)
+    if (__builtin_cpu_supports("avx2")) {
+        out.push_back({"avx2", 4});
     }
-    for (std::int64_t i = 0; i < steps; ++i) {
-#pragma GCC unroll 16
-        for (int a = 0; a < A; ++a) {
-            acc[a] += inc;
-        }
+    if (__builtin_cpu_supports("avx512f")) {
+        out.push_back({"avx512", 8});
     }
-    double total = 0;
-    for (int a = 0; a < A; ++a) {
-        for (int l = 0; l < kLanes; ++l) {
-            total += acc[a][l];
-        }
-    }
-    return total;
+#endif
+    return out;
 }
 
 template <int A>
-void bm_peak_adds(benchmark::State& state, int threads) {
+double add_chains(const std::string& isa, std::int64_t steps, double step) {
+#if defined(AR_HAVE_WIDE_PEAK)
+    if (isa == "avx512") {
+        return add_chains_avx512<A>(steps, step);
+    }
+    if (isa == "avx2") {
+        return add_chains_avx2<A>(steps, step);
+    }
+#endif
+    (void)isa;
+    return add_chains_sse2<A>(steps, step);
+}
+
+template <int A>
+void bm_peak_adds(benchmark::State& state, const PeakIsa& isa, int threads) {
     constexpr std::int64_t steps = 1 << 20;
     volatile double step = 1e-9;
     double sink = 0;
     for (auto _ : state) {
         on_threads(threads, [&](int, int) {
-            const double r = add_chains<A>(steps, step);
+            const double r = add_chains<A>(isa.name, steps, step);
 #if defined(AUTOREJECT_HAVE_OPENMP)
 #pragma omp atomic
 #endif
@@ -487,7 +599,7 @@ void bm_peak_adds(benchmark::State& state, int threads) {
         });
     }
     benchmark::DoNotOptimize(sink);
-    set_rate(state, "adds_per_second", static_cast<double>(steps) * A * kLanes * threads);
+    set_rate(state, "adds_per_second", static_cast<double>(steps) * A * isa.lanes * threads);
 }
 
 // --- registration ----------------------------------------------------------------------
@@ -507,27 +619,48 @@ void register_all() {
         add("BM_memcpy/L2_512KiB_per_thread" + tn, [t](benchmark::State& st) {
             bm_memcpy(st, static_cast<std::size_t>(t) * (512u << 10), t);
         });
-        add("BM_peak_adds/8acc" + tn, [t](benchmark::State& st) { bm_peak_adds<8>(st, t); });
-        add("BM_peak_adds/12acc" + tn, [t](benchmark::State& st) { bm_peak_adds<12>(st, t); });
+        for (const PeakIsa& isa : peak_isas()) {
+            const std::string pre = "BM_peak_adds/" + isa.name;
+            add(pre + "/8acc" + tn,
+                [isa, t](benchmark::State& st) { bm_peak_adds<8>(st, isa, t); });
+            add(pre + "/12acc" + tn,
+                [isa, t](benchmark::State& st) { bm_peak_adds<12>(st, isa, t); });
+        }
     }
+    const auto simds = available_simd();
     for (const Shape* sp : {&kEeg, &kMeg}) {
         const Shape& s = *sp;
-        for (const auto& v : variants()) {
-            const std::string tail = std::string("/") + s.name + "/" + v.name;
+        for (std::size_t i = 0; i < simds.size(); ++i) {
+            const Simd simd = simds[i].simd;
+            const bool widest = i + 1 == simds.size();
+            for (const auto& v : variants(widest)) {
+                const std::string tail =
+                    std::string("/") + s.name + "/" + v.name + "/" + simds[i].name;
+                const Exec e = v.exec;
+                add("BM_ptp" + tail,
+                    [&s, e, simd](benchmark::State& st) { bm_ptp(st, s, e, simd); });
+                add("BM_median_rows" + tail,
+                    [&s, e, simd](benchmark::State& st) { bm_median_rows(st, s, e, simd); });
+                add("BM_kept_means" + tail,
+                    [&s, e, simd](benchmark::State& st) { bm_kept_means(st, s, e, simd); });
+                add("BM_threshold_losses" + tail,
+                    [&s, e, simd](benchmark::State& st) { bm_threshold_losses(st, s, e, simd); });
+                add("BM_threshold_scores" + tail,
+                    [&s, e, simd](benchmark::State& st) { bm_threshold_scores(st, s, e, simd); });
+                add("BM_prefix_sums" + tail,
+                    [&s, e, simd](benchmark::State& st) { bm_prefix_sums(st, s, e, simd, false); });
+                add("BM_prefix_sums/" + std::string(s.name) + "_exact/" + v.name + "/" +
+                        simds[i].name,
+                    [&s, e, simd](benchmark::State& st) { bm_prefix_sums(st, s, e, simd, true); });
+                add("BM_ransac_correlations" + tail,
+                    [&s, e, simd](benchmark::State& st) { bm_ransac(st, s, e, simd); });
+            }
+        }
+        // no dispatch entry: the header template, built with this program's flags
+        for (const auto& v : variants(true)) {
             const Exec e = v.exec;
-            add("BM_ptp" + tail, [&s, e](benchmark::State& st) { bm_ptp(st, s, e); });
-            add("BM_median_rows" + tail,
-                [&s, e](benchmark::State& st) { bm_median_rows(st, s, e); });
-            add("BM_kept_means" + tail, [&s, e](benchmark::State& st) { bm_kept_means(st, s, e); });
-            add("BM_threshold_losses" + tail,
-                [&s, e](benchmark::State& st) { bm_threshold_losses(st, s, e); });
-            add("BM_prefix_sums" + tail,
-                [&s, e](benchmark::State& st) { bm_prefix_sums(st, s, e, false); });
-            add("BM_prefix_sums" + std::string("/") + s.name + "_exact/" + v.name,
-                [&s, e](benchmark::State& st) { bm_prefix_sums(st, s, e, true); });
-            add("BM_ransac_correlations" + tail,
-                [&s, e](benchmark::State& st) { bm_ransac(st, s, e); });
-            add("BM_vote_bad_epochs" + tail, [&s, e](benchmark::State& st) { bm_vote(st, s, e); });
+            add("BM_vote_bad_epochs/" + std::string(s.name) + "/" + v.name + "/template",
+                [&s, e](benchmark::State& st) { bm_vote(st, s, e); });
         }
     }
 }
@@ -541,12 +674,28 @@ int main(int argc, char** argv) {
         return 1;
     }
     benchmark::AddCustomContext("autoreject_version", AUTOREJECT_VERSION_STRING);
-    benchmark::AddCustomContext("vector_bytes", std::to_string(kVecBytes));
+#if defined(__AVX512F__)
+    const char* program_vector = "64 (AVX-512)";
+#elif defined(__AVX__)
+    const char* program_vector = "32 (AVX)";
+#else
+    const char* program_vector = "16 (SSE2)";
+#endif
+    // the vector width of this program's own code (vote_bad_epochs' template), not of the
+    // dispatched kernels
+    benchmark::AddCustomContext("program_vector_bytes", program_vector);
     std::string names;
     for (const auto& info : autoreject::backends()) {
         names += info.name + (info.available ? "(available) " : "(unavailable) ");
     }
     benchmark::AddCustomContext("backends", names);
+    std::string levels;
+    for (const auto& info : autoreject::simd_levels()) {
+        levels += info.name + (info.available ? "(available) " : "(" + info.reason + ") ");
+    }
+    benchmark::AddCustomContext("simd_levels", levels);
+    benchmark::AddCustomContext("simd_auto",
+                                autoreject::simd_name(autoreject::resolve_simd("auto")));
     benchmark::AddCustomContext("openmp_max_threads", std::to_string(autoreject::max_threads()));
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
