@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -113,12 +114,31 @@ AUTOREJECT_HD T median_inplace(T* v, std::ptrdiff_t n) {
 /// t < n (values only: no NaN may reach it). Branch-free, so it vectorises along t.
 template <class T>
 AUTOREJECT_HD void compare_rows(T* __restrict lo, T* __restrict hi, std::size_t n) {
-    for (std::size_t t = 0; t < n; ++t) {
+    std::size_t t = 0;
+#if defined(AUTOREJECT_VECTOR_EXTENSIONS) && !defined(__AVX512F__)
+    // host without AVX-512: whole vectors, so the selects become min and max
+    // instructions (GCC otherwise branches per value on SSE2 and masks stores on AVX2;
+    // RANSAC on EEGMMIDB epochs: SSE2 75 -> 16 ms, AVX2 15.6 -> 10-13 ms per epoch).
+    // With AVX-512, GCC's own loop, which skips the stores of lanes already in order,
+    // measured faster (7.6 against 8.7 ms per epoch).
+    typedef T V __attribute__((vector_size(AUTOREJECT_VECTOR_BYTES)));
+    constexpr std::size_t W = AUTOREJECT_VECTOR_BYTES / sizeof(T);
+    for (; t + W <= n; t += W) {
+        V a;
+        V b;
+        std::memcpy(&a, lo + t, sizeof(V));
+        std::memcpy(&b, hi + t, sizeof(V));
+        const V low = b < a ? b : a;
+        const V high = b < a ? a : b;
+        std::memcpy(lo + t, &low, sizeof(V));
+        std::memcpy(hi + t, &high, sizeof(V));
+    }
+#endif
+    for (; t < n; ++t) {
         const T a = lo[t];
         const T b = hi[t];
-        const bool swap = b < a;
-        lo[t] = swap ? b : a;
-        hi[t] = swap ? a : b;
+        lo[t] = b < a ? b : a;
+        hi[t] = b < a ? a : b;
     }
 }
 
