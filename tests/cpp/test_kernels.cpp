@@ -464,3 +464,38 @@ TEST_CASE("median: -0.0 middle values give +0.0, as np.median", "[median]") {
         CHECK(test::same_bits(v, 0.0));
     }
 }
+
+TEST_CASE("ransac: sparse predictions of any length, terms in order", "[ransac]") {
+    // 3 channels x 37 samples; predict from channels 2 and 0 with weights 0.5 and -2
+    const std::size_t n_times = 37;
+    std::vector<double> epoch(3 * n_times);
+    for (std::size_t t = 0; t < n_times; ++t) {
+        epoch[t] = static_cast<double>(t);                        // channel 0
+        epoch[n_times + t] = 100.0;                               // channel 1 (unused)
+        epoch[2 * n_times + t] = static_cast<double>(2 * t + 1);  // channel 2
+    }
+    const long long cols[2] = {2, 0};
+    const double w[2] = {0.5, -2.0};
+    for (std::size_t t0 : {0u, 3u}) {
+        for (std::size_t n : {1u, 5u, 8u, 31u, 33u}) {
+            if (t0 + n > n_times) {
+                continue;
+            }
+            std::vector<double> pred(n, 7.0);
+            const bool nan = ar::kernels::sparse_prediction(epoch.data(), n_times, cols, w, 2, t0,
+                                                            n, pred.data());
+            CHECK_FALSE(nan);
+            for (std::size_t i = 0; i < n; ++i) {
+                const double t = static_cast<double>(t0 + i);
+                CHECK(pred[i] == 0.5 * (2 * t + 1) + -2.0 * t);
+            }
+        }
+    }
+    std::vector<double> zero(4, 1.0);
+    CHECK_FALSE(
+        ar::kernels::sparse_prediction(epoch.data(), n_times, cols, w, 0, 0, 4, zero.data()));
+    CHECK(zero == std::vector<double>(4, 0.0));
+    epoch[2 * n_times + 30] = kNaN;
+    std::vector<double> pred(33);
+    CHECK(ar::kernels::sparse_prediction(epoch.data(), n_times, cols, w, 2, 0, 33, pred.data()));
+}

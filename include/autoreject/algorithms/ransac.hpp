@@ -86,12 +86,15 @@ AUTOREJECT_HD bool sparse_prediction(const T* epoch, std::size_t n_times, const 
         }
     }
 #endif
-    for (; t < n; ++t) {
-        T acc = w[0] * epoch[static_cast<std::size_t>(cols[0]) * n_times + t0 + t];
+    // the rest one sample at a time (offsets from the block's start, so the compiler
+    // sees the loop's bound where the vector loop already covered the block)
+    const T* first = epoch + t0 + t;
+    for (std::size_t i = 0; i < n - t; ++i) {
+        T acc = w[0] * first[static_cast<std::size_t>(cols[0]) * n_times + i];
         for (long long kk = 1; kk < k; ++kk) {
-            acc += w[kk] * epoch[static_cast<std::size_t>(cols[kk]) * n_times + t0 + t];
+            acc += w[kk] * first[static_cast<std::size_t>(cols[kk]) * n_times + i];
         }
-        pred[t] = acc;
+        pred[t + i] = acc;
         nan = nan || is_nan(acc);
     }
     return nan;
@@ -122,30 +125,46 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
                         "cols", "a channel");
     }
     constexpr std::size_t block = 32;  // samples: the predictions and sources stay in L1
+    // Each task copies its epoch into a page-aligned buffer, rows padded with zeros to
+    // whole blocks, and keeps the predictions a fixed 512 bytes after it: where the
+    // predictions' stores fall relative to the sources' loads modulo 4 KiB is then the
+    // same in every process (stores to addresses that alias recent loads in their low
+    // 12 bits stall them; with the buffers wherever malloc put them, the kernel's speed
+    // varied by up to 1.4x between runs).
+    constexpr std::size_t page = 4096 / sizeof(T);
+    constexpr std::size_t gap = 512 / sizeof(T);
+    const std::size_t n_blocks = (s.n_times + block - 1) / block;
+    const std::size_t stride = n_blocks * block;
     const std::size_t per_epoch = s.n_channels * s.n_times;
     const detail::MedianNetwork network(s.n_resample);
     detail::for_each_task(exec, static_cast<std::int64_t>(s.n_epochs), [&](std::int64_t e) {
         const T* epoch = data + static_cast<std::size_t>(e) * per_epoch;
-        std::vector<T> pred(s.n_resample * block);
+        std::vector<T> buf(page + s.n_channels * stride + gap + s.n_resample * block, T(0));
+        const auto misalign = reinterpret_cast<std::uintptr_t>(buf.data()) % 4096;
+        T* x = buf.data() + (misalign == 0 ? 0 : (4096 - misalign) / sizeof(T));
+        T* pred = x + s.n_channels * stride + gap;
+        for (std::size_t c = 0; c < s.n_channels; ++c) {
+            std::memcpy(x + c * stride, epoch + c * s.n_times, s.n_times * sizeof(T));
+        }
         std::vector<T> med(block);
         std::vector<T> column(s.n_resample);
         for (std::size_t c = 0; c < s.n_channels; ++c) {
-            const T* xc = epoch + c * s.n_times;
+            const T* xc = x + c * stride;
             T num = 0;
             T sxx = 0;
             T spp = 0;
             for (std::size_t t0 = 0; t0 < s.n_times; t0 += block) {
+                // predictions of the whole (zero-padded) block; only valid samples count
                 const std::size_t n = t0 + block < s.n_times ? block : s.n_times - t0;
                 bool nan = false;
                 for (std::size_t r = 0; r < s.n_resample; ++r) {
-                    const bool row_nan =
-                        kernels::sparse_prediction(epoch, s.n_times, cols + r * s.k_max,
-                                                   weights + (r * s.n_channels + c) * s.k_max,
-                                                   counts[r], t0, n, pred.data() + r * block);
+                    const bool row_nan = kernels::sparse_prediction(
+                        x, stride, cols + r * s.k_max, weights + (r * s.n_channels + c) * s.k_max,
+                        counts[r], t0, block, pred + r * block);
                     nan = nan || row_nan;
                 }
                 if (!nan) {
-                    network.block_median(pred.data(), block, n, med.data());
+                    network.block_median(pred, block, block, med.data());
                 } else {
                     // a NaN prediction: NumPy's median (NaN where any is NaN), sample by sample
                     for (std::size_t t = 0; t < n; ++t) {

@@ -115,12 +115,11 @@ AUTOREJECT_HD T median_inplace(T* v, std::ptrdiff_t n) {
 template <class T>
 AUTOREJECT_HD void compare_rows(T* __restrict lo, T* __restrict hi, std::size_t n) {
     std::size_t t = 0;
-#if defined(AUTOREJECT_VECTOR_EXTENSIONS) && !defined(__AVX512F__)
-    // host without AVX-512: whole vectors, so the selects become min and max
-    // instructions (GCC otherwise branches per value on SSE2 and masks stores on AVX2;
-    // RANSAC on EEGMMIDB epochs: SSE2 75 -> 16 ms, AVX2 15.6 -> 10-13 ms per epoch).
-    // With AVX-512, GCC's own loop, which skips the stores of lanes already in order,
-    // measured faster (7.6 against 8.7 ms per epoch).
+#if defined(AUTOREJECT_VECTOR_EXTENSIONS)
+    // host: whole vectors, so the selects become min and max instructions with no
+    // branch. GCC's own loop branches per value on SSE2 and, on AVX-512, branches on
+    // whether a vector needs swapping, which real predictions make unpredictable
+    // (RANSAC on EEGMMIDB, one core: 2.3-2.5 s with it, 1.4-1.5 s without).
     typedef T V __attribute__((vector_size(AUTOREJECT_VECTOR_BYTES)));
     constexpr std::size_t W = AUTOREJECT_VECTOR_BYTES / sizeof(T);
     for (; t + W <= n; t += W) {
