@@ -31,24 +31,20 @@ bool cpu_supports(Simd simd) {
 #endif
 }
 
-bool compiled(Simd simd) {
-    switch (simd) {
-        case Simd::Baseline:
-            return true;
-        case Simd::Avx2:
 #if defined(AUTOREJECT_HAVE_AVX2)
-            return true;
+constexpr bool kHaveAvx2 = true;
 #else
-            return false;
+constexpr bool kHaveAvx2 = false;
 #endif
-        case Simd::Avx512:
 #if defined(AUTOREJECT_HAVE_AVX512)
-            return true;
+constexpr bool kHaveAvx512 = true;
 #else
-            return false;
+constexpr bool kHaveAvx512 = false;
 #endif
-    }
-    return false;
+
+bool compiled(Simd simd) {
+    return simd == Simd::Baseline || (simd == Simd::Avx2 && kHaveAvx2) ||
+           (simd == Simd::Avx512 && kHaveAvx512);
 }
 
 const tables::KernelTable& table(Simd simd) {

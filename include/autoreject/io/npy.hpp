@@ -957,6 +957,7 @@ inline std::map<std::string, NpyArray> read_npz(const unsigned char* data, std::
     }
     // overlapping members (a zip bomb's trick) are refused before anything is inflated
     std::vector<std::pair<std::size_t, std::size_t>> extents;  // [local header, data end)
+    extents.reserve(members.size());
     for (const Member& m : members) {
         extents.emplace_back(m.local, m.data + m.n_in);
     }

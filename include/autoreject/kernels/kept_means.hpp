@@ -54,9 +54,9 @@ AUTOREJECT_HD void kept_means_group(const T* data, std::size_t n_times, const lo
         for (std::size_t g = 0; g < n_group; ++g) {
             if (key <= bounds[g * bound_stride]) {
                 T* a = acc + g * n_times;
+                // idx was checked against the data's rows by the caller
                 for (std::size_t t = 0; t < n_times; ++t) {
-                    a[t] +=
-                        row[t];  // NOLINT(clang-analyzer-core.uninitialized.Assign): idx checked
+                    a[t] += row[t];  // NOLINT(clang-analyzer-core.uninitialized.Assign)
                 }
                 ++counts[g];
             }

@@ -93,7 +93,8 @@ AUTOREJECT_HD T ptp_row(const T* x, std::ptrdiff_t n) {
     if (nan) {
         return std::numeric_limits<T>::quiet_NaN();
     }
-    return high == low ? high - high : high - low;  // +0.0 (NaN for infinities) when equal
+    // +0.0 when equal (NaN for infinities), whichever zero each extreme holds
+    return high == low ? high - high : high - low;  // NOLINT(misc-redundant-expression)
 }
 
 }  // namespace kernels
