@@ -2,8 +2,9 @@
 // The backend registry: the one place that decides which backend runs.
 #include "autoreject/backend.hpp"
 
+#include "names.hpp"
+
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -14,16 +15,6 @@
 namespace autoreject {
 
 namespace {
-
-std::string normalise(const std::string& text) {
-    std::string out;
-    for (char ch : text) {
-        if (std::isspace(static_cast<unsigned char>(ch)) == 0) {
-            out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
-        }
-    }
-    return out;
-}
 
 // "available here: 'auto', 'scalar'; 'cuda' is unavailable: ..." (without `skip`,
 // whose reason the caller already gave)
@@ -80,10 +71,10 @@ std::vector<BackendInfo> backends() {
 
 Backend resolve_backend(const std::string& requested) {
     std::string source = "argument";
-    std::string name = normalise(requested);
+    std::string name = names::normalise(requested);
     if (name.empty()) {
         const char* env = std::getenv("AUTOREJECT_BACKEND");
-        name = env != nullptr ? normalise(env) : std::string();
+        name = env != nullptr ? names::normalise(env) : std::string();
         source = "environment variable AUTOREJECT_BACKEND";
         if (name.empty()) {
             name = "auto";

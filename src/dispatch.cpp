@@ -2,11 +2,11 @@
 // Run-time choice of the instruction set the library's kernels run with.
 #include "autoreject/dispatch.hpp"
 
-#include <cctype>
 #include <cstdlib>
 #include <stdexcept>
 
 #include "isa/kernel_table.hpp"
+#include "names.hpp"
 
 namespace autoreject {
 
@@ -109,23 +109,12 @@ std::vector<SimdInfo> simd_levels() {
 }
 
 Simd resolve_simd(const std::string& requested) {
-    std::string name;
+    std::string name = names::normalise(requested);
     std::string source = "argument";
-    for (char ch : requested) {
-        if (std::isspace(static_cast<unsigned char>(ch)) == 0) {
-            name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
-        }
-    }
     if (name.empty()) {
         const char* env = std::getenv("AUTOREJECT_SIMD");
         source = "environment variable AUTOREJECT_SIMD";
-        if (env != nullptr) {
-            for (const char* c = env; *c != '\0'; ++c) {
-                if (std::isspace(static_cast<unsigned char>(*c)) == 0) {
-                    name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(*c))));
-                }
-            }
-        }
+        name = env != nullptr ? names::normalise(env) : std::string();
     }
     const auto levels = simd_levels();
     if (name.empty() || name == "auto") {

@@ -167,13 +167,8 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
                     network.block_median(pred, block, block, med.data());
                 } else {
                     // a NaN prediction: NumPy's median (NaN where any is NaN), sample by sample
-                    for (std::size_t t = 0; t < n; ++t) {
-                        for (std::size_t r = 0; r < s.n_resample; ++r) {
-                            column[r] = pred[r * block + t];
-                        }
-                        med[t] = kernels::median_inplace(column.data(),
-                                                         static_cast<std::ptrdiff_t>(s.n_resample));
-                    }
+                    kernels::column_medians(pred, s.n_resample, block, n, column.data(),
+                                            med.data());
                 }
                 for (std::size_t t = 0; t < n; ++t) {
                     const T m = med[t];

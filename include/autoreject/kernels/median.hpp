@@ -110,6 +110,19 @@ AUTOREJECT_HD T median_inplace(T* v, std::ptrdiff_t n) {
     return middle_mean(a, b);
 }
 
+/// NumPy's median of each of `width` columns of `n` rows (`stride` apart), one column
+/// at a time by selection (NaN where a column holds one); `column` is scratch of n.
+template <class T>
+AUTOREJECT_HD void column_medians(const T* rows, std::size_t n, std::size_t stride,
+                                  std::size_t width, T* column, T* out) {
+    for (std::size_t c = 0; c < width; ++c) {
+        for (std::size_t i = 0; i < n; ++i) {
+            column[i] = rows[i * stride + c];
+        }
+        out[c] = median_inplace(column, static_cast<std::ptrdiff_t>(n));
+    }
+}
+
 /// One comparator of a sorting network on whole rows: afterwards `lo[t] <= hi[t]` for
 /// t < n (values only: no NaN may reach it). Branch-free, so it vectorises along t.
 template <class T>
@@ -254,13 +267,7 @@ void median_rows(const T* x, std::size_t n_rows, std::size_t n_cols, const long 
             return;
         }
         std::vector<T> column(n_sel);
-        for (std::size_t c = 0; c < w; ++c) {
-            for (std::size_t i = 0; i < n_sel; ++i) {
-                column[i] = buf[i * block + c];
-            }
-            out[c0 + c] =
-                kernels::median_inplace(column.data(), static_cast<std::ptrdiff_t>(n_sel));
-        }
+        kernels::column_medians(buf.data(), n_sel, block, w, column.data(), out + c0);
     });
 }
 
