@@ -13,3 +13,7 @@ if(AUTOREJECT_WITH_OPENMP)
   endif()
 endif()
 message(STATUS "autoreject_cpp: OpenMP backend ${AUTOREJECT_HAVE_OPENMP}")
+
+# Eigen 3 (header-only) for the spherical-spline interpolation matrices
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+message(STATUS "autoreject_cpp: Eigen ${Eigen3_VERSION}")

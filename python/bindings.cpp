@@ -255,6 +255,11 @@ py::list info_table(const Table& table) {
 
 }  // namespace
 
+// the C++ pipeline's pieces, each bound in its own file
+void bind_interpolation(py::module_& m);
+void bind_random(py::module_& m);
+void bind_pipeline(py::module_& m);
+
 PYBIND11_MODULE(_core, m) {
     m.doc() = "autoreject_cpp's C++ core: kernels and the backend registry";
     m.attr("__version__") = AUTOREJECT_VERSION_STRING;
@@ -302,4 +307,7 @@ PYBIND11_MODULE(_core, m) {
           "RANSAC correlation of each channel with its median prediction, (n_epochs, n_channels).");
     m.def("vote_bad_epochs", &vote_bad_epochs, py::arg("deltas"), py::arg("threshes"),
           "Bad-sensor matrix (peak-to-peak > threshold) and bad count per epoch.");
+    bind_interpolation(m);
+    bind_random(m);
+    bind_pipeline(m);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 namespace autoreject {
 
@@ -23,6 +24,22 @@ struct RansacShape {
     std::size_t n_times = 0;     ///< samples per epoch
     std::size_t n_resample = 0;  ///< resamples (random subsets)
     std::size_t k_max = 0;       ///< columns of `cols` / `weights` (padded)
+};
+
+/// A dense matrix of doubles, row-major, owning its values (interpolation matrices).
+struct Matrix {
+    std::size_t rows = 0;        ///< number of rows
+    std::size_t cols = 0;        ///< number of columns
+    std::vector<double> values;  ///< rows * cols values, row after row
+
+    Matrix() = default;
+    /// A rows x cols matrix of zeros.
+    Matrix(std::size_t n_rows, std::size_t n_cols)
+        : rows(n_rows), cols(n_cols), values(n_rows * n_cols, 0.0) {}
+    /// The value at row `i`, column `j` (unchecked).
+    double operator()(std::size_t i, std::size_t j) const { return values[i * cols + j]; }
+    /// The value at row `i`, column `j`, writable (unchecked).
+    double& operator()(std::size_t i, std::size_t j) { return values[i * cols + j]; }
 };
 
 }  // namespace autoreject

@@ -1,0 +1,1 @@
+// Copyright (c) autoreject_cpp developers. SPDX-License-Identifier: BSD-3-Clause
