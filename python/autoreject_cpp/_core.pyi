@@ -122,3 +122,16 @@ def vote_bad_epochs(
     deltas: NDArray[np.float64], threshes: NDArray[np.float64]
 ) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
     """Bad (peak-to-peak > threshold) matrix and bad count per epoch."""
+
+def spline_matrix(
+    pos: NDArray[np.float64],
+    from_: NDArray[np.int64],
+    to: NDArray[np.int64],
+    alpha: float = ...,
+) -> NDArray[np.float64]:
+    """Spherical-spline matrix interpolating ``to`` from ``from_``, shape (len(to), len(from_))."""
+
+def spline_leave_one_out(
+    pos: NDArray[np.float64], channels: NDArray[np.int64], alpha: float = ...
+) -> NDArray[np.float64]:
+    """Leave-one-out spline rows, shape (n, n - 1): row i interpolates channels[i] from the others."""
