@@ -135,3 +135,31 @@ def spline_leave_one_out(
     pos: NDArray[np.float64], channels: NDArray[np.int64], alpha: float = ...
 ) -> NDArray[np.float64]:
     """Leave-one-out spline rows, shape (n, n - 1): row i interpolates channels[i] from the others."""
+
+def legacy_permutation(seed: int, n: int) -> NDArray[np.int64]:
+    """``np.random.RandomState(seed).permutation(n)``, draw for draw."""
+
+def legacy_uniform(seed: int, n: int) -> NDArray[np.float64]:
+    """``np.random.RandomState(seed).random_sample(n)``, draw for draw."""
+
+def legacy_bounded(seed: int, max: int, n: int) -> NDArray[np.uint64]:
+    """``n`` legacy masked-rejection integers in [0, max] from ``RandomState(seed)``."""
+
+def legacy_choice(seed: int, n: int, size: int) -> NDArray[np.int64]:
+    """``np.random.RandomState(seed).choice(n, size=size, replace=False)``."""
+
+def kfold_splits(
+    n_samples: int, n_splits: int
+) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """``KFold(n_splits).split(range(n_samples))`` as (train, test) pairs."""
+
+def stratified_shuffle_splits(
+    y: NDArray[np.int64], n_splits: int, test_size: float, seed: int
+) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """``StratifiedShuffleSplit(n_splits, test_size=test_size, random_state=seed)`` splits."""
+
+def random_search_draws(loc: float, scale: float, n_iter: int, seed: int) -> NDArray[np.float64]:
+    """Thresholds of ``ParameterSampler({'thresh': uniform(loc, scale)}, n_iter, seed)``."""
+
+def ransac_subsets(n_good: int, n_pick: int, n_resample: int, seed: int) -> NDArray[np.int64]:
+    """RANSAC's channel subsets, shape (n_resample, n_pick): indices into the good channels."""
