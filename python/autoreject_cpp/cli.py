@@ -9,6 +9,8 @@ A thin layer over the public API::
     autoreject-cpp thresholds sub-01-epo.fif > reject.json
     autoreject-cpp info
     autoreject-cpp demo --out autoreject-cpp-demo
+    autoreject-cpp export sub-01-epo.fif --out sub-01-cpp
+    autoreject-cpp import-clean sub-01-cpp/out --epochs sub-01-epo.fif -o sub-01-clean-epo.fif
     autoreject-cpp bench --data synthetic --scale small
 
 Exit codes: 0 success, 1 processing error, 2 usage error (bad arguments,
@@ -326,6 +328,225 @@ def _cmd_demo(args):
 
 
 # ---------------------------------------------------------------------------
+# export to / import from the C++ example program (examples/cpp/clean_epochs)
+
+#: files of an export, by role
+EXPORT_FILES = {"epochs": "epochs.npy", "channels": "channels.csv"}
+#: the header of channels.csv
+CHANNELS_CSV_HEADER = ("name", "type", "x", "y", "z", "bad")
+
+
+def demo_epochs():
+    """The recording ``autoreject-cpp demo`` cleans, without its artifacts' truth.
+
+    Returns
+    -------
+    epochs : mne.EpochsArray
+        The simulated EEG of :func:`autoreject_cpp._demo.run_demo` with its
+        default ``n_epochs`` and ``seed``.
+    """
+    import inspect
+
+    from ._demo import run_demo
+    from .datasets import make_synthetic_epochs
+
+    defaults = inspect.signature(run_demo).parameters
+    return make_synthetic_epochs(
+        kind="eeg", n_epochs=defaults["n_epochs"].default, seed=defaults["seed"].default
+    )
+
+
+def _position_fields(loc):
+    """x, y, z of a channel's ``loc`` as CSV fields; empty when unknown."""
+    import numpy as np
+
+    pos = np.asarray(loc[:3], dtype=float)
+    if not np.all(np.isfinite(pos)) or not np.any(pos):
+        return ["", "", ""]  # MNE writes NaN (or zeros) where no montage was set
+    return [repr(float(value)) for value in pos]
+
+
+def export_epochs(epochs, out_dir, dtype="float64", overwrite=False):
+    """Write epochs as the inputs of the C++ program ``clean_epochs``.
+
+    Two files are written into ``out_dir``: ``epochs.npy``, the data as an
+    array of shape (n_epochs, n_channels, n_times) in C order and SI units,
+    and ``channels.csv``, one line per channel under the header
+    ``name,type,x,y,z,bad``: the channel name, its MNE type
+    (:func:`mne.channel_type`), the first three entries of its ``loc`` (the
+    sensor position in metres, left empty when MNE holds NaN or zeros
+    there) and 1 when the channel is in ``info['bads']``, else 0.
+
+    Parameters
+    ----------
+    epochs : mne.Epochs
+        Preloaded epochs; not modified.
+    out_dir : path-like
+        The output folder, created when missing.
+    dtype : 'float64' | 'float32'
+        The type of the samples in ``epochs.npy``. Defaults to ``'float64'``.
+    overwrite : bool
+        Whether to replace the files of an earlier export. Defaults to False.
+
+    Returns
+    -------
+    paths : dict
+        Role (``'epochs'``, ``'channels'``) -> path written.
+
+    Raises
+    ------
+    FileExistsError
+        If a file exists and ``overwrite`` is False (checked before writing).
+    ValueError
+        If ``dtype`` is neither float64 nor float32.
+    """
+    import csv
+
+    import mne
+    import numpy as np
+
+    if str(dtype) not in ("float64", "float32"):
+        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}.")
+    out = Path(out_dir)
+    paths = {role: out / name for role, name in EXPORT_FILES.items()}
+    existing = [str(path) for path in paths.values() if path.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(
+            f"{', '.join(existing)} already exist(s); pass --overwrite (overwrite=True) "
+            "or choose another output folder."
+        )
+    info = epochs.info
+    data = np.ascontiguousarray(epochs.get_data(), dtype=np.dtype(dtype))
+    bads = set(info["bads"])
+    rows = [
+        [name, mne.channel_type(info, idx), *_position_fields(ch["loc"]),
+         "1" if name in bads else "0"]
+        for idx, (name, ch) in enumerate(zip(info["ch_names"], info["chs"]))
+    ]  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(paths["epochs"]) as tmp:
+        with open(tmp, "wb") as fid:
+            np.save(fid, data, allow_pickle=False)
+    with atomic_path(paths["channels"]) as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as fid:
+            writer = csv.writer(fid, lineterminator="\n")
+            writer.writerow(CHANNELS_CSV_HEADER)
+            writer.writerows(rows)
+    return paths
+
+
+def import_clean(out_dir, epochs):
+    """Read the cleaned epochs ``clean_epochs`` wrote back into MNE.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        The ``--out`` folder of ``clean_epochs``: ``clean.npy`` and
+        ``kept.npy`` are read.
+    epochs : mne.Epochs
+        The epochs that were exported and cleaned (same channels, same
+        order); their info, events, ``tmin``, ``event_id`` and metadata
+        are given to the kept epochs.
+
+    Returns
+    -------
+    clean : mne.EpochsArray
+        The kept, repaired epochs (float64 samples).
+
+    Raises
+    ------
+    ValueError
+        If the files do not match ``epochs`` (number of channels or samples,
+        kept indices).
+    FileNotFoundError
+        If ``clean.npy`` or ``kept.npy`` is missing.
+    """
+    import mne
+    import numpy as np
+
+    out = Path(out_dir)
+    arrays = {}
+    for name in ("clean", "kept"):
+        path = out / f"{name}.npy"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path} not found: is {out} the --out folder of clean_epochs?"
+            )
+        arrays[name] = np.load(path, allow_pickle=False)
+    clean, kept = arrays["clean"], arrays["kept"]
+    n_epochs, n_channels, n_times = epochs.get_data(copy=False).shape
+    if clean.ndim != 3 or clean.shape[1:] != (n_channels, n_times):
+        raise ValueError(
+            f"clean.npy has shape {clean.shape}, but the epochs have {n_channels} channels "
+            f"x {n_times} samples; pass the epochs that were exported (same --picks)."
+        )
+    if kept.ndim != 1 or kept.shape[0] != clean.shape[0]:
+        raise ValueError(
+            f"kept.npy has shape {kept.shape} for {clean.shape[0]} cleaned epochs; the "
+            "files do not come from one clean_epochs run."
+        )
+    if kept.size and (kept.min() < 0 or kept.max() >= n_epochs or np.any(np.diff(kept) <= 0)):
+        raise ValueError(
+            f"kept.npy must hold increasing indices below {n_epochs} (the number of "
+            "epochs); pass the epochs that were exported."
+        )
+    metadata = None
+    if epochs.metadata is not None:
+        metadata = epochs.metadata.iloc[kept].reset_index(drop=True)
+    return mne.EpochsArray(
+        clean.astype(np.float64), epochs.info.copy(), events=epochs.events[kept],
+        tmin=epochs.tmin, event_id=epochs.event_id, metadata=metadata, verbose="error",
+    )  # fmt: skip
+
+
+def _export_source(args):
+    """The epochs named by ``INPUT`` or ``--demo``, picked."""
+    if bool(args.input) == bool(args.demo):
+        raise CLIError("give either an epochs file (INPUT) or --demo", EXIT_USAGE)
+    epochs = demo_epochs() if args.demo else _read_epochs(args.input, args.eog)
+    if args.picks:
+        try:
+            epochs = epochs.copy().pick(_picks(args.picks), verbose="error")
+        except ValueError as err:
+            raise CLIError(f"--picks: {_one_line(err)}", EXIT_USAGE) from err
+    return epochs
+
+
+def _cmd_export(args):
+    out = Path(os.path.expanduser(args.out))
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} exists and is not a directory", EXIT_USAGE)
+    for name in EXPORT_FILES.values():
+        _check_output(out / name, args.overwrite, what="export output")
+    epochs = _export_source(args)
+    paths = export_epochs(epochs, out, dtype=args.dtype, overwrite=args.overwrite)
+    n_epochs, n_channels, n_times = epochs.get_data(copy=False).shape
+    _echo(
+        f"Exported {n_epochs} epochs x {n_channels} channels x {n_times} samples "
+        f"({args.dtype}).",
+        *(f"Wrote {path}" for path in paths.values()),
+    )
+    return EXIT_OK
+
+
+def _cmd_import_clean(args):
+    output = _check_epochs_output(args.output, args.overwrite)
+    folder = Path(os.path.expanduser(args.folder))
+    if not folder.is_dir():
+        raise CLIError(f"DIR {folder} is not a directory", EXIT_INPUT)
+    epochs = _export_source(args)
+    try:
+        clean = import_clean(folder, epochs)
+    except FileNotFoundError as err:
+        raise CLIError(_one_line(err), EXIT_INPUT) from err
+    except ValueError as err:
+        raise CLIError(_one_line(err), EXIT_USAGE) from err
+    _save_epochs(clean, output)
+    _echo(f"Kept {len(clean)} of {len(epochs)} epochs.", f"Wrote {output}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
 # parser
 
 
@@ -391,6 +612,27 @@ def _add_clean_options(parser):
     )
 
 
+def _add_export_source(parser, flag=None):
+    """INPUT (or ``flag``) or ``--demo``, ``--picks`` and ``--eog`` of export/import-clean."""
+    what = "the epochs file (-epo.fif or EEGLAB .set)"
+    if flag is None:
+        parser.add_argument("input", metavar="INPUT", nargs="?", help=what)
+    else:
+        parser.add_argument(flag, dest="input", metavar="EPOCHS", help=what + " exported")
+    parser.add_argument(
+        "--demo", action="store_true",
+        help="the simulated recording of 'autoreject-cpp demo' instead of a file",
+    )  # fmt: skip
+    parser.add_argument(
+        "--picks", nargs="+", metavar="PICK",
+        help="channels to keep: channel types (eeg, mag, grad) or names; default: all",
+    )  # fmt: skip
+    parser.add_argument(
+        "--eog", nargs="+", default=(), metavar="CH",
+        help="channels to mark as EOG after reading (e.g. EOG1 EOG2 in EEGLAB files)",
+    )  # fmt: skip
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -418,7 +660,8 @@ def build_parser():
     -------
     parser : argparse.ArgumentParser
         The parser, with one sub-parser per command (``clean``, ``batch``,
-        ``ransac``, ``thresholds``, ``info``, ``demo``, ``bench``).
+        ``ransac``, ``thresholds``, ``info``, ``demo``, ``export``,
+        ``import-clean``, ``bench``).
     """
     from ._version import __version__
 
@@ -522,6 +765,40 @@ def build_parser():
     )
     demo.add_argument("--overwrite", action="store_true", help="replace earlier demo files")
     demo.set_defaults(func=_cmd_demo)
+
+    export = sub.add_parser(
+        "export",
+        help="write epochs as .npy + channels.csv for the C++ program clean_epochs",
+        description="Write epochs.npy (n_epochs, n_channels, n_times; SI units) and "
+        "channels.csv (name,type,x,y,z,bad) into DIR, the inputs of the C++ example "
+        "examples/cpp/clean_epochs.",
+    )
+    _add_export_source(export)
+    export.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    export.add_argument(
+        "--dtype", choices=("float64", "float32"), default="float64",
+        help="sample type of epochs.npy (default: float64)",
+    )  # fmt: skip
+    export.add_argument("--overwrite", action="store_true", help="replace earlier files")
+    export.set_defaults(func=_cmd_export)
+
+    import_clean_parser = sub.add_parser(
+        "import-clean",
+        help="read clean_epochs' output back into an -epo.fif",
+        description="Read clean.npy and kept.npy written by the C++ program clean_epochs "
+        "into epochs with the info, events and metadata of the exported epochs.",
+    )
+    import_clean_parser.add_argument(
+        "folder", metavar="DIR", help="the --out folder of clean_epochs"
+    )
+    _add_export_source(import_clean_parser, "--epochs")
+    import_clean_parser.add_argument(
+        "-o", "--output", required=True, metavar="OUTPUT", help="cleaned epochs (-epo.fif)"
+    )
+    import_clean_parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing OUTPUT"
+    )
+    import_clean_parser.set_defaults(func=_cmd_import_clean)
 
     bench = sub.add_parser(
         "bench",
