@@ -6,7 +6,7 @@
 #
 # 1. system packages (Debian/Ubuntu, as root) and the virtual environment with the
 #    package built from source (tools/_setup.sh; extras test and batch);
-# 2. the C++ tests: CMake build in build/cpp, then ctest;
+# 2. the C++ tests: CMake build in build/cpp (with examples/cpp's clean_epochs), then ctest;
 # 3. pytest on tests/python (extra arguments are passed to pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 setup_environment "test,batch"
 
 echo "=== C++ tests (ctest)"
-cmake -S . -B build/cpp -G Ninja -DAUTOREJECT_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build/cpp -G Ninja -DAUTOREJECT_BUILD_TESTS=ON -DAUTOREJECT_BUILD_EXAMPLES=ON \
+  -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/cpp
 ctest --test-dir build/cpp --output-on-failure
 
