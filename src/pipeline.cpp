@@ -1434,50 +1434,55 @@ std::map<std::string, double> get_rejection_threshold(const EpochsView<T>& epoch
                 *std::max_element(peaks.begin() + static_cast<std::ptrdiff_t>(e * np),
                                   peaks.begin() + static_cast<std::ptrdiff_t>((e + 1) * np));
         }
-        // training rows of all folds, padded with +inf keys (kept by no bound)
-        std::size_t width = 0;
-        for (const auto& s : splits) {
-            width = std::max(width, s.train.size());
-        }
-        LongIndex train_idx(splits.size() * width, 0);
-        std::vector<double> train_keys(splits.size() * width, kInf);
         std::vector<double> medians(splits.size() * row_len);
         for (std::size_t f = 0; f < splits.size(); ++f) {
-            for (std::size_t i = 0; i < splits[f].train.size(); ++i) {
-                train_idx[f * width + i] = static_cast<long long>(splits[f].train[i]);
-                train_keys[f * width + i] = maxima[splits[f].train[i]];
-            }
             const LongIndex test = to_long(splits[f].test);
             dispatch::median_rows(x.data(), d.n_epochs, row_len, test.data(), test.size(),
                                   medians.data() + f * row_len, exec, simd);
         }
+        // every distinct maximum is a candidate; sweeping them upwards, each fold's
+        // kept training sum grows by the epochs the next candidate admits, so every
+        // candidate costs one mean and one RMSE per fold (no pass over all epochs)
         std::vector<double> grid = maxima;
         std::sort(grid.begin(), grid.end());
         grid.erase(std::unique(grid.begin(), grid.end()), grid.end());
-        std::vector<double> bounds(grid.size() * splits.size());
-        for (std::size_t g = 0; g < grid.size(); ++g) {
-            std::fill(bounds.begin() + static_cast<std::ptrdiff_t>(g * splits.size()),
-                      bounds.begin() + static_cast<std::ptrdiff_t>((g + 1) * splits.size()),
-                      grid[g]);
-        }
-        KeptMeansShape shape;
-        shape.n_rows = d.n_epochs;
-        shape.n_times = row_len;
-        shape.n_folds = splits.size();
-        shape.n_train = width;
-        shape.n_bounds = grid.size();
+        const Index order = stable_order(maxima);
         std::vector<double> scores(grid.size() * splits.size());
-        dispatch::threshold_scores(x.data(), train_idx.data(), train_keys.data(), bounds.data(),
-                                   medians.data(), shape, scores.data(), exec, simd);
+        detail::for_each_task(exec, static_cast<std::int64_t>(splits.size()), [&](std::int64_t fi) {
+            const auto f = static_cast<std::size_t>(fi);
+            std::vector<std::uint8_t> in_train(d.n_epochs, 0);
+            for (std::size_t e : splits[f].train) {
+                in_train[e] = 1;
+            }
+            std::vector<double> sum(row_len, 0.0), mean(row_len), scratch(row_len);
+            std::size_t kept = 0, next = 0;
+            for (std::size_t g = 0; g < grid.size(); ++g) {
+                for (; next < order.size() && maxima[order[next]] <= grid[g]; ++next) {
+                    const std::size_t e = order[next];
+                    if (in_train[e]) {
+                        const double* row = x.data() + e * row_len;
+                        for (std::size_t t = 0; t < row_len; ++t) {
+                            sum[t] += row[t];
+                        }
+                        ++kept;
+                    }
+                }
+                double& score = scores[g * splits.size() + f];
+                if (kept == 0) {
+                    score = -kInf;  // a fold keeping no training epoch
+                    continue;
+                }
+                for (std::size_t t = 0; t < row_len; ++t) {
+                    mean[t] = sum[t] / static_cast<double>(kept);
+                }
+                score = -kernels::rmse(medians.data() + f * row_len, mean.data(), row_len,
+                                       scratch.data());
+            }
+        });
         std::vector<double> objective(grid.size());
         for (std::size_t g = 0; g < grid.size(); ++g) {
-            double* row = scores.data() + g * splits.size();
-            for (std::size_t f = 0; f < splits.size(); ++f) {
-                if (std::isnan(row[f])) {
-                    row[f] = -kInf;  // a fold keeping no training epoch
-                }
-            }
-            objective[g] = -kernels::numpy_mean(row, static_cast<std::ptrdiff_t>(splits.size()));
+            objective[g] = -kernels::numpy_mean(scores.data() + g * splits.size(),
+                                                static_cast<std::ptrdiff_t>(splits.size()));
         }
         reject[type] = grid[argmin_numpy(objective)];
     }

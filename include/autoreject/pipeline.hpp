@@ -302,7 +302,9 @@ struct GlobalThresholdParams {
 /// the candidate with the smallest cross-validated loss among every epoch's
 /// largest peak-to-peak amplitude (an exhaustive search where autoreject's
 /// Python function runs a Bayesian optimisation over the same candidates).
-/// Channels marked bad are ignored.
+/// Candidates are swept upwards with running sums of the kept training epochs
+/// (in candidate order, so losses agree with epoch-order sums to rounding).
+/// Channels marked bad are ignored; `cv` folds come from KFold without shuffling.
 template <class T>
 std::map<std::string, double> get_rejection_threshold(const EpochsView<T>& epochs,
                                                       const GlobalThresholdParams& params = {});

@@ -113,8 +113,8 @@ def test_random_search_thresholds_equal_the_python_module(epochs):
 
 
 def test_global_threshold_is_the_best_candidate(epochs):
-    """The C++ search evaluates every epoch's maximum; its answer is the
-    first minimum of the Python module's per-fold scores."""
+    """The C++ search evaluates every epoch's maximum; its answer minimises
+    the cross-validated loss the Python module computes."""
     from sklearn.model_selection import KFold
 
     from autoreject_cpp.backends import get_backend
@@ -128,7 +128,11 @@ def test_global_threshold_is_the_best_candidate(epochs):
         folds = _EpochFolds(X, list(KFold(5).split(X)), get_backend("scalar"))
         candidates = np.unique(folds.maxima)
         objective = -np.mean(folds.scores(candidates), axis=-1)
-        assert got[ch_type] == candidates[np.argmin(objective)]
+        # the C++ sums run in key order, the module's in epoch order: the losses
+        # agree to rounding, so the choice is the minimum up to a near-tie
+        assert got[ch_type] in candidates
+        chosen = objective[np.flatnonzero(candidates == got[ch_type])[0]]
+        assert chosen <= objective.min() * (1 + 1e-12)
 
 
 def test_float32_input_runs_in_double(epochs):
