@@ -48,6 +48,8 @@
 #define AUTOREJECT_ISA_END
 #endif
 
+/// autoreject_cpp's public C++ API: the pipeline (pipeline.hpp), interpolation,
+/// random streams, kernels and the backend registry.
 namespace autoreject {
 AUTOREJECT_ISA_BEGIN
 namespace kernels {

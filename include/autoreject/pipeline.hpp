@@ -125,7 +125,9 @@ struct ThresholdParams {
 /// Each channel type among `picks` is handled separately (augmentation uses the
 /// other channels of the same interpolation group among the picks).
 ///
+/// @param epochs the epochs (not modified)
 /// @param picks channel indices (empty: every data channel not marked bad)
+/// @param params method, seed, augmentation, backend, threads, interpolation sources
 /// @return one threshold per pick, in the order of `picks` (sorted when empty)
 /// @throws std::invalid_argument for non-finite data, bad picks, fewer than 2
 ///         epochs, or a group without interpolation source when augmenting.

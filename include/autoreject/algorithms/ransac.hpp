@@ -108,7 +108,9 @@ AUTOREJECT_HD bool sparse_prediction(const T* epoch, std::size_t n_times, const 
 /// @param cols    (n_resample, k_max) channels of each subset, padded
 /// @param counts  (n_resample,) subset sizes, each in [0, k_max]
 /// @param weights (n_resample, n_channels, k_max) interpolation weights of the subsets
+/// @param s       the shape (epochs, channels, samples, resamples, k_max)
 /// @param out     (n_epochs, n_channels)
+/// @param exec    backend and threads (results do not depend on them)
 template <class T>
 void ransac_correlations(const T* data, const long long* cols, const long long* counts,
                          const T* weights, const RansacShape& s, T* out, const Exec& exec = {}) {

@@ -20,9 +20,12 @@ AUTOREJECT_ISA_BEGIN
 /// counts the bad sensors of each epoch.
 ///
 /// @param deltas   (n_epochs, n_sensors) peak-to-peak amplitudes
+/// @param n_epochs  epochs
+/// @param n_sensors sensors per epoch
 /// @param threshes (n_sensors,) thresholds
 /// @param bad      (n_epochs, n_sensors) output, 1 for bad, 0 for good
 /// @param counts   (n_epochs,) output, bad sensors per epoch
+/// @param exec    backend and threads (results do not depend on them)
 template <class T>
 void vote_bad_epochs(const T* deltas, std::size_t n_epochs, std::size_t n_sensors,
                      const T* threshes, std::uint8_t* bad, std::int64_t* counts,

@@ -129,7 +129,9 @@ void for_each_kept_group(const T* data, const long long* train_idx, const T* tra
 /// @param train_idx  (n_folds, n_train) row indices, in summation order
 /// @param train_keys (n_folds, n_train) keys (peak-to-peak amplitudes)
 /// @param bounds     (n_bounds, n_folds) inclusive upper bounds on the keys
+/// @param s          the shape (rows, times, folds, training rows per fold, bounds)
 /// @param out        (n_bounds, n_folds, n_times); NaN where a bound keeps nothing
+/// @param exec    backend and threads (results do not depend on them)
 template <class T>
 void kept_means(const T* data, const long long* train_idx, const T* train_keys, const T* bounds,
                 const KeptMeansShape& s, T* out, const Exec& exec = {}) {
@@ -150,8 +152,14 @@ void kept_means(const T* data, const long long* train_idx, const T* train_keys, 
 /// Each fold's score of each bound, `-rmse(medians[f], mean[c, f])` (NaN where the
 /// bound keeps no training row), without storing the means.
 ///
+/// @param data       (n_rows, n_times)
+/// @param train_idx  (n_folds, n_train) row indices, in summation order
+/// @param train_keys (n_folds, n_train) keys (peak-to-peak amplitudes)
+/// @param bounds     (n_bounds, n_folds) inclusive upper bounds on the keys
+/// @param s          the shape (rows, times, folds, training rows per fold, bounds)
 /// @param medians (n_folds, n_times) test-fold medians
 /// @param out     (n_bounds, n_folds) scores
+/// @param exec    backend and threads (results do not depend on them)
 template <class T>
 void threshold_scores(const T* data, const long long* train_idx, const T* train_keys,
                       const T* bounds, const T* medians, const KeptMeansShape& s, T* out,
@@ -172,8 +180,14 @@ void threshold_scores(const T* data, const long long* train_idx, const T* train_
 /// The threshold search's loss of each bound: `-mean_f(-rmse(medians[f], mean[c, f]))`,
 /// the mean over folds of threshold_scores taken as `np.mean` does.
 ///
+/// @param data       (n_rows, n_times)
+/// @param train_idx  (n_folds, n_train) row indices, in summation order
+/// @param train_keys (n_folds, n_train) keys (peak-to-peak amplitudes)
+/// @param bounds     (n_bounds, n_folds) inclusive upper bounds on the keys
+/// @param s          the shape (rows, times, folds, training rows per fold, bounds)
 /// @param medians (n_folds, n_times) test-fold medians
 /// @param out     (n_bounds,) losses; NaN where a fold keeps nothing
+/// @param exec    backend and threads (results do not depend on them)
 template <class T>
 void threshold_losses(const T* data, const long long* train_idx, const T* train_keys,
                       const T* bounds, const T* medians, const KeptMeansShape& s, T* out,

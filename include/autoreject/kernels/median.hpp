@@ -229,8 +229,12 @@ struct MedianNetwork {
 /// `np.median(x[rows], axis=0)` bit for bit.
 ///
 /// @param x       row-major (n_rows, n_cols)
+/// @param n_rows  rows of x
+/// @param n_cols  columns of x
 /// @param rows    n_sel row indices in [0, n_rows) (repeats allowed)
+/// @param n_sel   number of selected rows
 /// @param out     n_cols results
+/// @param exec    backend and threads (results do not depend on them)
 /// @throws std::invalid_argument for no selected row, an index out of range or an
 ///         unavailable backend
 template <class T>

@@ -86,9 +86,14 @@ AUTOREJECT_HD void pairwise_rows(const T* data, std::size_t n_cols, const long l
 /// Prefix sums of `data[order[:cuts[i]]]` for every cut (see the file comment).
 ///
 /// @param data   (n_rows, n_cols)
+/// @param n_rows rows of data
+/// @param n_cols columns of data
 /// @param order  n_order row indices, in summation order
+/// @param n_order length of order
 /// @param cuts   n_cuts strictly increasing prefix lengths in [1, n_order]
+/// @param n_cuts number of cuts
 /// @param out    (n_cuts, n_cols)
+/// @param exec    backend and threads (results do not depend on them)
 template <class T>
 void prefix_sums(const T* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
                  std::size_t n_order, const long long* cuts, std::size_t n_cuts, T* out,

@@ -102,7 +102,10 @@ AUTOREJECT_HD T ptp_row(const T* x, std::ptrdiff_t n) {
 /// Peak-to-peak amplitude of each row of a row-major (n_rows, n_cols) array.
 ///
 /// @param x       the data, n_rows * n_cols values
+/// @param n_rows  rows
+/// @param n_cols  values per row
 /// @param out     n_rows results (may not alias `x`)
+/// @param exec    backend and threads (results do not depend on them)
 /// @throws std::invalid_argument when n_cols is 0 or the backend is unavailable
 template <class T>
 void ptp(const T* x, std::size_t n_rows, std::size_t n_cols, T* out, const Exec& exec = {}) {
