@@ -126,6 +126,9 @@ template <class Kernel, class Cross>
 Matrix solve_spline(std::size_t k, std::size_t r, double alpha, const Kernel& kernel,
                     const Cross& cross) {
     using Eigen::Index;
+    if (r == 0) {
+        return Matrix(0, k);  // nothing to interpolate (Eigen's solvers need a right-hand side)
+    }
     const auto n = static_cast<Index>(k);
     Eigen::MatrixXd system(n + 1, n + 1);
     for (Index b = 0; b < n; ++b) {

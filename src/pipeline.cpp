@@ -424,6 +424,7 @@ std::vector<GroupMatrices> groups_of(const std::vector<ChannelInfo>& channels, c
         }
     }
     std::vector<GroupMatrices> out;
+    out.reserve(members.size());
     for (const auto& [group, idx] : members) {
         out.emplace_back(channels, group, idx, sources, who);
     }
@@ -862,7 +863,7 @@ std::vector<double> compute_thresholds(const EpochsView<T>& epochs,
                                        const ThresholdParams& params) {
     const DoubleEpochs d = as_double(epochs);
     const Index resolved = resolve_picks(epochs.channels(), picks, "compute_thresholds");
-    const std::vector<double> sorted_out = thresholds_impl(d, resolved, params);
+    std::vector<double> sorted_out = thresholds_impl(d, resolved, params);
     if (picks.empty()) {
         return sorted_out;
     }
@@ -1494,6 +1495,7 @@ std::map<std::string, double> get_rejection_threshold(const EpochsView<T>& epoch
 
 // ------------------------------------------------ explicit instantiations
 
+// NOLINTNEXTLINE(bugprone-macro-parentheses): T is a type, parentheses would not compile
 #define AUTOREJECT_INSTANTIATE(T)                                                            \
     template class EpochsView<T>;                                                            \
     template std::vector<double> compute_thresholds<T>(                                      \
