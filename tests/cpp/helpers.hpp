@@ -2,6 +2,7 @@
 // Shared test helpers: the backends to run every kernel on, bit comparison, data.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -44,6 +45,21 @@ inline std::vector<double> noise(std::size_t n, unsigned seed) {
     std::vector<double> out(n);
     for (auto& v : out) {
         v = normal(gen) * std::pow(10.0, decade(gen));
+    }
+    return out;
+}
+
+/// `n` points spread over a sphere of radius 9 cm by a golden-angle spiral, from the
+/// top down to height `1 - span` (in radii): 1.2 covers a cap as EEG montages do.
+inline std::vector<std::array<double, 3>> cap(std::size_t n, double span = 1.2) {
+    const double pi = 3.14159265358979323846;
+    const double golden = pi * (3.0 - std::sqrt(5.0));
+    std::vector<std::array<double, 3>> out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double z = 1.0 - span * (static_cast<double>(i) + 0.5) / static_cast<double>(n);
+        const double r = std::sqrt(1.0 - z * z);
+        const double phi = golden * static_cast<double>(i);
+        out[i] = {0.09 * r * std::cos(phi), 0.09 * r * std::sin(phi), 0.09 * z};
     }
     return out;
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "autoreject/interpolation.hpp"
+#include "helpers.hpp"
 
 #if defined(AUTOREJECT_REFERENCES_DIR)
 #include <filesystem>
@@ -30,19 +31,7 @@ namespace ar = autoreject;
 
 namespace {
 
-/// `n` points spread over the upper part of a sphere of radius 9 cm (a golden-angle
-/// spiral), as EEG caps are.
-std::vector<ar::Position> cap(std::size_t n) {
-    std::vector<ar::Position> out(n);
-    const double golden = M_PI * (3.0 - std::sqrt(5.0));
-    for (std::size_t i = 0; i < n; ++i) {
-        const double z = 1.0 - 1.2 * (static_cast<double>(i) + 0.5) / static_cast<double>(n);
-        const double r = std::sqrt(1.0 - z * z);
-        const double phi = golden * static_cast<double>(i);
-        out[i] = {0.09 * r * std::cos(phi), 0.09 * r * std::sin(phi), 0.09 * z};
-    }
-    return out;
-}
+using test::cap;
 
 std::vector<std::size_t> range(std::size_t begin, std::size_t end) {
     std::vector<std::size_t> out(end - begin);

@@ -17,6 +17,7 @@
 
 #include "autoreject/io/npy.hpp"
 #include "autoreject/pipeline.hpp"
+#include "helpers.hpp"
 
 namespace ar = autoreject;
 namespace io = autoreject::io;
@@ -72,17 +73,14 @@ Recording recording(const Npz& z) {
 
 // ------------------------------------------------------------ synthetic epochs
 
-/// Points spread over the upper part of a 9 cm sphere (a Fibonacci spiral).
+/// EEG channels E1..En on a cap (tests/cpp/helpers.hpp).
 std::vector<ar::ChannelInfo> eeg_montage(std::size_t n) {
+    const auto positions = test::cap(n, 0.9);
     std::vector<ar::ChannelInfo> out(n);
-    const double golden = kPi * (3.0 - std::sqrt(5.0));
     for (std::size_t i = 0; i < n; ++i) {
-        const double z = 1.0 - 0.9 * (static_cast<double>(i) + 0.5) / static_cast<double>(n);
-        const double r = std::sqrt(1.0 - z * z);
-        const double phi = golden * static_cast<double>(i);
         out[i].name = "E" + std::to_string(i + 1);
         out[i].type = "eeg";
-        out[i].position = {0.09 * r * std::cos(phi), 0.09 * r * std::sin(phi), 0.09 * z};
+        out[i].position = positions[i];
     }
     return out;
 }
@@ -124,19 +122,6 @@ std::vector<double> synthetic(std::size_t n_epochs, const std::vector<ar::Channe
         }
     }
     return x;
-}
-
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const bool both_nan = std::isnan(a[i]) && std::isnan(b[i]);
-        if (!both_nan && a[i] != b[i]) {
-            return false;
-        }
-    }
-    return true;
 }
 
 }  // namespace
@@ -305,20 +290,20 @@ TEST_CASE("pipeline: results do not depend on backend, threads or the input's ty
              std::vector<std::pair<std::string, int>>{{"openmp", 1}, {"openmp", 2}, {"auto", -1}}) {
             INFO(backend << " with " << n_jobs << " threads");
             const auto got = run(backend, n_jobs, false, method);
-            CHECK(same_bits(std::get<0>(got), std::get<0>(ref)));
-            CHECK(same_bits(std::get<1>(got), std::get<1>(ref)));
-            CHECK(same_bits(std::get<2>(got), std::get<2>(ref)));
-            CHECK(same_bits(std::get<3>(got), std::get<3>(ref)));
+            CHECK(test::same_bits(std::get<0>(got), std::get<0>(ref)));
+            CHECK(test::same_bits(std::get<1>(got), std::get<1>(ref)));
+            CHECK(test::same_bits(std::get<2>(got), std::get<2>(ref)));
+            CHECK(test::same_bits(std::get<3>(got), std::get<3>(ref)));
         }
         const auto from_float = run("scalar", 1, true, method);
-        CHECK(same_bits(std::get<0>(from_float), std::get<0>(ref)));
-        CHECK(same_bits(std::get<2>(from_float), std::get<2>(ref)));
+        CHECK(test::same_bits(std::get<0>(from_float), std::get<0>(ref)));
+        CHECK(test::same_bits(std::get<2>(from_float), std::get<2>(ref)));
         // float output: the double result rounded once
         std::vector<double> rounded;
         for (double v : std::get<3>(ref)) {
             rounded.push_back(static_cast<double>(static_cast<float>(v)));
         }
-        CHECK(same_bits(std::get<3>(from_float), rounded));
+        CHECK(test::same_bits(std::get<3>(from_float), rounded));
     }
 }
 
