@@ -188,5 +188,63 @@ void ransac_correlations(const double* data, const long long* cols, const long l
     checked(simd).ransac_correlations(data, cols, counts, weights, s, out, exec);
 }
 
+// float32 overloads (dtype='float32'): the same kernels in single precision.
+
+namespace {
+
+const tables::KernelTableOf<float>& checked_f32(Simd simd, const Exec& exec) {
+    if (exec.backend == Backend::Cuda) {
+        throw std::invalid_argument(
+            "backend 'cuda' has no float32 kernels (dtype='float32'); use backend='openmp' "
+            "or 'scalar' with float32 data, or float64 data (dtype='float64') on 'cuda'");
+    }
+    return checked(simd).f32;
+}
+
+}  // namespace
+
+void ptp(const float* x, std::size_t n_rows, std::size_t n_cols, float* out, const Exec& exec,
+         Simd simd) {
+    checked_f32(simd, exec).ptp(x, n_rows, n_cols, out, exec);
+}
+
+void median_rows(const float* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
+                 std::size_t n_sel, float* out, const Exec& exec, Simd simd) {
+    checked_f32(simd, exec).median_rows(x, n_rows, n_cols, rows, n_sel, out, exec);
+}
+
+void kept_means(const float* data, const long long* train_idx, const float* train_keys,
+                const float* bounds, const KeptMeansShape& s, float* out, const Exec& exec,
+                Simd simd) {
+    checked_f32(simd, exec).kept_means(data, train_idx, train_keys, bounds, s, out, exec);
+}
+
+void threshold_losses(const float* data, const long long* train_idx, const float* train_keys,
+                      const float* bounds, const float* medians, const KeptMeansShape& s,
+                      float* out, const Exec& exec, Simd simd) {
+    checked_f32(simd, exec)
+        .threshold_losses(data, train_idx, train_keys, bounds, medians, s, out, exec);
+}
+
+void threshold_scores(const float* data, const long long* train_idx, const float* train_keys,
+                      const float* bounds, const float* medians, const KeptMeansShape& s,
+                      float* out, const Exec& exec, Simd simd) {
+    checked_f32(simd, exec)
+        .threshold_scores(data, train_idx, train_keys, bounds, medians, s, out, exec);
+}
+
+void prefix_sums(const float* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
+                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, float* out,
+                 const Exec& exec, Simd simd) {
+    checked_f32(simd, exec)
+        .prefix_sums(data, n_rows, n_cols, order, n_order, cuts, n_cuts, out, exec);
+}
+
+void ransac_correlations(const float* data, const long long* cols, const long long* counts,
+                         const float* weights, const RansacShape& s, float* out, const Exec& exec,
+                         Simd simd) {
+    checked_f32(simd, exec).ransac_correlations(data, cols, counts, weights, s, out, exec);
+}
+
 }  // namespace dispatch
 }  // namespace autoreject

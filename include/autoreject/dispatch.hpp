@@ -1,6 +1,6 @@
 // Copyright (c) autoreject_cpp developers. SPDX-License-Identifier: BSD-3-Clause
 /// @file dispatch.hpp
-/// @brief The float64 kernels compiled into the library once per instruction set and
+/// @brief The float64 (and float32) kernels compiled into the library once per instruction set and
 /// chosen at run time.
 ///
 /// The headers' templates are compiled with the caller's flags. The library instead
@@ -80,6 +80,42 @@ void prefix_sums(const double* data, std::size_t n_rows, std::size_t n_cols, con
 void ransac_correlations(const double* data, const long long* cols, const long long* counts,
                          const double* weights, const RansacShape& s, double* out, const Exec& exec,
                          Simd simd);
+
+/// @name float32 overloads
+/// The same kernels in single precision (`dtype='float32'`, the speed option): data,
+/// keys, bounds, medians, weights and results are float32, indices stay int64. Their
+/// results are the same bits on every instruction set and CPU backend, but they are not
+/// autoreject's float64 decisions. Backend::Cuda is refused (no float32 GPU kernels).
+/// @throws std::invalid_argument for Backend::Cuda, or as the float64 overloads.
+/// @{
+
+/// autoreject::ptp on float32.
+void ptp(const float* x, std::size_t n_rows, std::size_t n_cols, float* out, const Exec& exec,
+         Simd simd);
+/// autoreject::median_rows on float32.
+void median_rows(const float* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
+                 std::size_t n_sel, float* out, const Exec& exec, Simd simd);
+/// autoreject::kept_means on float32.
+void kept_means(const float* data, const long long* train_idx, const float* train_keys,
+                const float* bounds, const KeptMeansShape& s, float* out, const Exec& exec,
+                Simd simd);
+/// autoreject::threshold_losses on float32.
+void threshold_losses(const float* data, const long long* train_idx, const float* train_keys,
+                      const float* bounds, const float* medians, const KeptMeansShape& s,
+                      float* out, const Exec& exec, Simd simd);
+/// autoreject::threshold_scores on float32.
+void threshold_scores(const float* data, const long long* train_idx, const float* train_keys,
+                      const float* bounds, const float* medians, const KeptMeansShape& s,
+                      float* out, const Exec& exec, Simd simd);
+/// autoreject::prefix_sums on float32.
+void prefix_sums(const float* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
+                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, float* out,
+                 const Exec& exec, Simd simd);
+/// autoreject::ransac_correlations on float32.
+void ransac_correlations(const float* data, const long long* cols, const long long* counts,
+                         const float* weights, const RansacShape& s, float* out, const Exec& exec,
+                         Simd simd);
+/// @}
 
 }  // namespace dispatch
 }  // namespace autoreject

@@ -13,13 +13,24 @@ namespace tables {
 
 extern const KernelTable AUTOREJECT_ISA_TABLE;
 const KernelTable AUTOREJECT_ISA_TABLE = {
-    &autoreject::ptp<double>,
-    &autoreject::median_rows<double>,
-    &autoreject::kept_means<double>,
-    &autoreject::threshold_losses<double>,
-    &autoreject::threshold_scores<double>,
-    &autoreject::prefix_sums<double>,
-    &autoreject::ransac_correlations<double>,
+    {
+        &autoreject::ptp<double>,
+        &autoreject::median_rows<double>,
+        &autoreject::kept_means<double>,
+        &autoreject::threshold_losses<double>,
+        &autoreject::threshold_scores<double>,
+        &autoreject::prefix_sums<double>,
+        &autoreject::ransac_correlations<double>,
+    },
+    {
+        &autoreject::ptp<float>,
+        &autoreject::median_rows<float>,
+        &autoreject::kept_means<float>,
+        &autoreject::threshold_losses<float>,
+        &autoreject::threshold_scores<float>,
+        &autoreject::prefix_sums<float>,
+        &autoreject::ransac_correlations<float>,
+    },
 };
 
 }  // namespace tables
