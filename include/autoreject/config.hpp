@@ -17,8 +17,10 @@
 #endif
 
 /// GCC and Clang vector extensions on the host: kernels whose lanes are independent
-/// use the instruction set's own vector width (AUTOREJECT_VECTOR_BYTES) for them.
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDA_ARCH__)
+/// use the instruction set's own vector width (AUTOREJECT_VECTOR_BYTES) for them. Off in
+/// every file nvcc compiles (its front end does not index vector comparisons); those
+/// files run the vector kernels on the device only, with their scalar lanes.
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDA_ARCH__) && !defined(__CUDACC__)
 #define AUTOREJECT_VECTOR_EXTENSIONS 1
 #if defined(__AVX512F__)
 #define AUTOREJECT_VECTOR_BYTES 64

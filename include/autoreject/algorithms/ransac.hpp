@@ -100,7 +100,43 @@ AUTOREJECT_HD bool sparse_prediction(const T* epoch, std::size_t n_times, const 
     return nan;
 }
 
+/// The running sums of a correlation `sum(x * m) / (sqrt(sum(x * x)) * sqrt(sum(m * m)))`,
+/// samples added in time order.
+template <class T>
+struct Correlation {
+    T num = 0;  ///< sum of x * m
+    T sxx = 0;  ///< sum of x * x
+    T spp = 0;  ///< sum of m * m
+
+    /// Adds the sample `v` of the signal and `m` of the prediction.
+    AUTOREJECT_HD void add(T v, T m) {
+        num += v * m;
+        sxx += v * v;
+        spp += m * m;
+    }
+
+    /// The correlation of the samples added so far.
+    AUTOREJECT_HD T value() const { return num / (std::sqrt(sxx) * std::sqrt(spp)); }
+};
+
 }  // namespace kernels
+
+namespace detail {
+/// ransac_correlations' argument checks (shared by every backend).
+inline void check_ransac(const long long* cols, const long long* counts, const RansacShape& s) {
+    require(s.n_resample > 0, "ransac_correlations: n_resample is 0; pass at least one resample");
+    require(s.n_channels > 0 && s.n_times > 0,
+            "ransac_correlations: data must have channels and samples, (n_epochs, n_channels, "
+            "n_times) with n_channels, n_times > 0");
+    for (std::size_t r = 0; r < s.n_resample; ++r) {
+        require(counts[r] >= 0 && static_cast<std::size_t>(counts[r]) <= s.k_max,
+                "counts[" + std::to_string(r) + "] = " + std::to_string(counts[r]) +
+                    " is outside [0, k_max = " + std::to_string(s.k_max) + "]");
+        require_indices(cols + r * s.k_max, static_cast<std::size_t>(counts[r]), s.n_channels,
+                        "cols", "a channel");
+    }
+}
+}  // namespace detail
 
 /// RANSAC correlation of every channel of every epoch with its median prediction.
 ///
@@ -115,17 +151,7 @@ template <class T>
 void ransac_correlations(const T* data, const long long* cols, const long long* counts,
                          const T* weights, const RansacShape& s, T* out, const Exec& exec = {}) {
     check_exec(exec);
-    require(s.n_resample > 0, "ransac_correlations: n_resample is 0; pass at least one resample");
-    require(s.n_channels > 0 && s.n_times > 0,
-            "ransac_correlations: data must have channels and samples, (n_epochs, n_channels, "
-            "n_times) with n_channels, n_times > 0");
-    for (std::size_t r = 0; r < s.n_resample; ++r) {
-        require(counts[r] >= 0 && static_cast<std::size_t>(counts[r]) <= s.k_max,
-                "counts[" + std::to_string(r) + "] = " + std::to_string(counts[r]) +
-                    " is outside [0, k_max = " + std::to_string(s.k_max) + "]");
-        require_indices(cols + r * s.k_max, static_cast<std::size_t>(counts[r]), s.n_channels,
-                        "cols", "a channel");
-    }
+    detail::check_ransac(cols, counts, s);
     constexpr std::size_t block = 32;  // samples: the predictions and sources stay in L1
     // Each task copies its epoch into a page-aligned buffer, rows padded with zeros to
     // whole blocks, and keeps the predictions a fixed 512 bytes after it: where the
@@ -152,9 +178,7 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
         std::vector<T> column(s.n_resample);
         for (std::size_t c = 0; c < s.n_channels; ++c) {
             const T* xc = x + c * stride;
-            T num = 0;
-            T sxx = 0;
-            T spp = 0;
+            kernels::Correlation<T> corr;
             for (std::size_t t0 = 0; t0 < s.n_times; t0 += block) {
                 // predictions of the whole (zero-padded) block; only valid samples count
                 const std::size_t n = t0 + block < s.n_times ? block : s.n_times - t0;
@@ -173,15 +197,10 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
                                             med.data());
                 }
                 for (std::size_t t = 0; t < n; ++t) {
-                    const T m = med[t];
-                    const T v = xc[t0 + t];
-                    num += v * m;
-                    sxx += v * v;
-                    spp += m * m;
+                    corr.add(xc[t0 + t], med[t]);
                 }
             }
-            out[static_cast<std::size_t>(e) * s.n_channels + c] =
-                num / (std::sqrt(sxx) * std::sqrt(spp));
+            out[static_cast<std::size_t>(e) * s.n_channels + c] = corr.value();
         }
     });
 }

@@ -29,33 +29,36 @@ AUTOREJECT_ISA_BEGIN
 
 namespace kernels {
 
-/// Means of the kept rows for `n_group` bounds in one pass over the training rows.
+/// Means of the kept rows for `n_group` bounds in one pass over the training rows,
+/// on the columns [t0, t0 + width) of rows `stride` apart.
 ///
-/// For bound g (`bounds[g * bound_stride]`), `acc[g * n_times + t]` becomes 0 plus each
-/// row j (in training order) with `keys[j] <= bound` added in turn, divided by the
-/// count; NaN when no row is kept. Each row is read once for the whole group while
-/// the group's accumulators stay in cache; every accumulator still sees its rows in
-/// training order, so the result is that of one bound at a time. `counts` receives
-/// the number of kept rows of each bound.
+/// For bound g (`bounds[g * bound_stride]`), `acc[g * width + t]` becomes 0 plus each
+/// row j (in training order) with `keys[j] <= bound` added in turn (its column t0 + t),
+/// divided by the count; NaN when no row is kept. Each row is read once for the whole
+/// group while the group's accumulators stay in cache; every accumulator still sees
+/// its rows in training order, so the result is that of one bound and one column at a
+/// time (a GPU runs one column per thread). `counts` receives the number of kept rows
+/// of each bound.
 template <class T>
-AUTOREJECT_HD void kept_means_group(const T* data, std::size_t n_times, const long long* idx,
-                                    const T* keys, std::size_t n_train, const T* bounds,
-                                    std::size_t bound_stride, std::size_t n_group, T* acc,
-                                    std::size_t* counts) {
+AUTOREJECT_HD void kept_means_columns(const T* data, std::size_t stride, std::size_t t0,
+                                      std::size_t width, const long long* idx, const T* keys,
+                                      std::size_t n_train, const T* bounds,
+                                      std::size_t bound_stride, std::size_t n_group, T* acc,
+                                      std::size_t* counts) {
     for (std::size_t g = 0; g < n_group; ++g) {
         counts[g] = 0;
-        for (std::size_t t = 0; t < n_times; ++t) {
-            acc[g * n_times + t] = T(0);
+        for (std::size_t t = 0; t < width; ++t) {
+            acc[g * width + t] = T(0);
         }
     }
     for (std::size_t j = 0; j < n_train; ++j) {
         const T key = keys[j];
-        const T* row = data + static_cast<std::size_t>(idx[j]) * n_times;
+        const T* row = data + static_cast<std::size_t>(idx[j]) * stride + t0;
         for (std::size_t g = 0; g < n_group; ++g) {
             if (key <= bounds[g * bound_stride]) {
-                T* a = acc + g * n_times;
+                T* a = acc + g * width;
                 // idx was checked against the data's rows by the caller
-                for (std::size_t t = 0; t < n_times; ++t) {
+                for (std::size_t t = 0; t < width; ++t) {
                     a[t] += row[t];  // NOLINT(clang-analyzer-core.uninitialized.Assign)
                 }
                 ++counts[g];
@@ -63,12 +66,22 @@ AUTOREJECT_HD void kept_means_group(const T* data, std::size_t n_times, const lo
         }
     }
     for (std::size_t g = 0; g < n_group; ++g) {
-        T* a = acc + g * n_times;
+        T* a = acc + g * width;
         const T denom = static_cast<T>(counts[g]);
-        for (std::size_t t = 0; t < n_times; ++t) {
+        for (std::size_t t = 0; t < width; ++t) {
             a[t] = counts[g] == 0 ? std::numeric_limits<T>::quiet_NaN() : a[t] / denom;
         }
     }
+}
+
+/// kept_means_columns on whole rows of `n_times` values: `acc` is (n_group, n_times).
+template <class T>
+AUTOREJECT_HD void kept_means_group(const T* data, std::size_t n_times, const long long* idx,
+                                    const T* keys, std::size_t n_train, const T* bounds,
+                                    std::size_t bound_stride, std::size_t n_group, T* acc,
+                                    std::size_t* counts) {
+    kept_means_columns(data, n_times, std::size_t(0), n_times, idx, keys, n_train, bounds,
+                       bound_stride, n_group, acc, counts);
 }
 
 /// `sqrt(mean((median - mean) ** 2))` with NumPy's operations; `scratch` holds n values.

@@ -22,12 +22,26 @@ namespace autoreject {
 AUTOREJECT_ISA_BEGIN
 namespace kernels {
 
+/// Halvings pairwise_rows goes through for `n` rows: its `spill` scratch holds this many
+/// rows of w values (the second halves' sums, one per level of recursion).
+AUTOREJECT_HD std::size_t pairwise_rows_levels(std::ptrdiff_t n) {
+    std::size_t levels = 0;
+    while (n > 128) {
+        std::ptrdiff_t n2 = n / 2;
+        n2 -= n2 % 8;
+        n -= n2;  // the second half, never shorter than the first
+        ++levels;
+    }
+    return levels;
+}
+
 /// `res[c] = pairwise sum over i in [lo, lo + n) of data[order[i], c0 + c]`, c < w.
-/// `r` is scratch of 8 * w values.
+/// `r` is scratch of 8 * w values, `spill` of w * pairwise_rows_levels(n) values (no
+/// allocation inside, so the same code runs on a GPU).
 template <class T>
 AUTOREJECT_HD void pairwise_rows(const T* data, std::size_t n_cols, const long long* order,
                                  std::ptrdiff_t lo, std::ptrdiff_t n, std::size_t c0, std::size_t w,
-                                 T* res, T* r) {
+                                 T* res, T* r, T* spill) {
     if (n < 8) {
         for (std::size_t c = 0; c < w; ++c) {
             res[c] = T(-0.0);
@@ -71,17 +85,67 @@ AUTOREJECT_HD void pairwise_rows(const T* data, std::size_t n_cols, const long l
     }
     std::ptrdiff_t n2 = n / 2;
     n2 -= n2 % 8;
-    pairwise_rows(data, n_cols, order, lo, n2, c0, w, res, r);
-    // the second half into the tail of the scratch's last row is not possible (it is
-    // in use); recurse into a fresh buffer
-    std::vector<T> tmp(w);
-    pairwise_rows(data, n_cols, order, lo + n2, n - n2, c0, w, tmp.data(), r);
+    // the first half is finished before the second half's sum takes spill's first row
+    pairwise_rows(data, n_cols, order, lo, n2, c0, w, res, r, spill);
+    pairwise_rows(data, n_cols, order, lo + n2, n - n2, c0, w, spill, r, spill + w);
     for (std::size_t c = 0; c < w; ++c) {
-        res[c] += tmp[c];
+        res[c] += spill[c];
+    }
+}
+
+/// The prefix sums of columns [c0, c0 + w): row i (cut i) goes to `out + i * out_stride`,
+/// column c0 + c at offset c. Each cut's segment is its first row plus the pairwise sum
+/// of its other rows, then the previous cut's total is added. `rest` is scratch of w
+/// values, `r` of 8 * w, `spill` of w * pairwise_rows_levels(cuts[n_cuts - 1]).
+template <class T>
+AUTOREJECT_HD void prefix_sums_columns(const T* data, std::size_t n_cols, const long long* order,
+                                       const long long* cuts, std::size_t n_cuts, std::size_t c0,
+                                       std::size_t w, T* out, std::size_t out_stride, T* rest, T* r,
+                                       T* spill) {
+    long long start = 0;
+    for (std::size_t i = 0; i < n_cuts; ++i) {
+        T* acc = out + i * out_stride;
+        const T* first = data + static_cast<std::size_t>(order[start]) * n_cols + c0;
+        const long long n = cuts[i] - start;
+        if (n > 1) {
+            pairwise_rows(data, n_cols, order, static_cast<std::ptrdiff_t>(start + 1),
+                          static_cast<std::ptrdiff_t>(n - 1), c0, w, rest, r, spill);
+            for (std::size_t c = 0; c < w; ++c) {
+                acc[c] = first[c] + rest[c];
+            }
+        } else {
+            for (std::size_t c = 0; c < w; ++c) {
+                acc[c] = first[c];
+            }
+        }
+        if (i > 0) {
+            const T* prev = out + (i - 1) * out_stride;
+            for (std::size_t c = 0; c < w; ++c) {
+                acc[c] = prev[c] + acc[c];
+            }
+        }
+        start = cuts[i];
     }
 }
 
 }  // namespace kernels
+
+namespace detail {
+/// prefix_sums' argument checks (shared by every backend).
+inline void check_prefix_sums(std::size_t n_rows, const long long* order, std::size_t n_order,
+                              const long long* cuts, std::size_t n_cuts) {
+    require(n_cuts > 0, "prefix_sums: cuts is empty; pass at least one prefix length");
+    for (std::size_t i = 0; i < n_cuts; ++i) {
+        const long long prev = i == 0 ? 0 : cuts[i - 1];
+        require(cuts[i] > prev && static_cast<std::size_t>(cuts[i]) <= n_order,
+                "prefix_sums: cuts must be strictly increasing in [1, len(order) = " +
+                    std::to_string(n_order) + "]; cuts[" + std::to_string(i) +
+                    "] = " + std::to_string(cuts[i]));
+    }
+    require_indices(order, static_cast<std::size_t>(cuts[n_cuts - 1]), n_rows, "order",
+                    "a row of data");
+}
+}  // namespace detail
 
 /// Prefix sums of `data[order[:cuts[i]]]` for every cut (see the file comment).
 ///
@@ -99,16 +163,7 @@ void prefix_sums(const T* data, std::size_t n_rows, std::size_t n_cols, const lo
                  std::size_t n_order, const long long* cuts, std::size_t n_cuts, T* out,
                  const Exec& exec = {}) {
     check_exec(exec);
-    require(n_cuts > 0, "prefix_sums: cuts is empty; pass at least one prefix length");
-    for (std::size_t i = 0; i < n_cuts; ++i) {
-        const long long prev = i == 0 ? 0 : cuts[i - 1];
-        require(cuts[i] > prev && static_cast<std::size_t>(cuts[i]) <= n_order,
-                "prefix_sums: cuts must be strictly increasing in [1, len(order) = " +
-                    std::to_string(n_order) + "]; cuts[" + std::to_string(i) +
-                    "] = " + std::to_string(cuts[i]));
-    }
-    require_indices(order, static_cast<std::size_t>(cuts[n_cuts - 1]), n_rows, "order",
-                    "a row of data");
+    detail::check_prefix_sums(n_rows, order, n_order, cuts, n_cuts);
     constexpr std::size_t block = 256;
     const std::size_t n_blocks = (n_cols + block - 1) / block;
     detail::for_each_task(exec, static_cast<std::int64_t>(n_blocks), [&](std::int64_t b) {
@@ -116,31 +171,10 @@ void prefix_sums(const T* data, std::size_t n_rows, std::size_t n_cols, const lo
         const std::size_t w = (c0 + block < n_cols ? c0 + block : n_cols) - c0;
         std::vector<T> scratch(8 * w);
         std::vector<T> rest(w);
-        long long start = 0;
-        for (std::size_t i = 0; i < n_cuts; ++i) {
-            T* acc = out + i * n_cols + c0;
-            const T* first = data + static_cast<std::size_t>(order[start]) * n_cols + c0;
-            const long long n = cuts[i] - start;
-            if (n > 1) {
-                kernels::pairwise_rows(data, n_cols, order, static_cast<std::ptrdiff_t>(start + 1),
-                                       static_cast<std::ptrdiff_t>(n - 1), c0, w, rest.data(),
-                                       scratch.data());
-                for (std::size_t c = 0; c < w; ++c) {
-                    acc[c] = first[c] + rest[c];
-                }
-            } else {
-                for (std::size_t c = 0; c < w; ++c) {
-                    acc[c] = first[c];
-                }
-            }
-            if (i > 0) {
-                const T* prev = out + (i - 1) * n_cols + c0;
-                for (std::size_t c = 0; c < w; ++c) {
-                    acc[c] = prev[c] + acc[c];
-                }
-            }
-            start = cuts[i];
-        }
+        std::vector<T> spill(
+            w * kernels::pairwise_rows_levels(static_cast<std::ptrdiff_t>(cuts[n_cuts - 1])));
+        kernels::prefix_sums_columns(data, n_cols, order, cuts, n_cuts, c0, w, out + c0, n_cols,
+                                     rest.data(), scratch.data(), spill.data());
     });
 }
 
