@@ -30,6 +30,10 @@ if(AUTOREJECT_HAVE_OPENMP)
 else()
   set(AUTOREJECT_PC_CFLAGS "-ffp-contract=off")
 endif()
+if(AUTOREJECT_HAVE_CUDA)  # the CUDA backend: its static runtime and dlopen
+  string(APPEND AUTOREJECT_PC_CFLAGS " -DAUTOREJECT_HAVE_CUDA=1")
+  string(APPEND AUTOREJECT_PC_LIBS " -L${CUDAToolkit_LIBRARY_DIR} -lcudart_static -lrt -lpthread -ldl")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/autoreject_cpp.pc.in
                ${PROJECT_BINARY_DIR}/autoreject_cpp.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/autoreject_cpp.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -12,6 +12,11 @@
 #include <omp.h>
 #endif
 
+#if defined(AUTOREJECT_HAVE_CUDA)
+#include <cuda_runtime_api.h>  // CUDART_VERSION: the runtime the kernels were built for
+#include <dlfcn.h>
+#endif
+
 namespace autoreject {
 
 namespace {
@@ -30,6 +35,63 @@ std::string available_list(const std::vector<BackendInfo>& table, const std::str
     }
     return "available here: " + names + others;
 }
+
+#if defined(AUTOREJECT_HAVE_CUDA)
+// "13.0" for 13000
+std::string cuda_version_text(int version) {
+    return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+}
+
+// Why the CUDA backend cannot run here (empty when it can). The driver API is reached
+// through dlopen, so that loading the library never needs libcuda; the handle stays open.
+// Runs once, on first use (see cuda_reason()).
+std::string probe_cuda() {
+    void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+        return "no CUDA driver (libcuda.so.1 not found)";
+    }
+    using IntFn = int (*)(int*);
+    using InitFn = int (*)(unsigned int);
+    const auto get_version = reinterpret_cast<IntFn>(dlsym(lib, "cuDriverGetVersion"));
+    const auto init = reinterpret_cast<InitFn>(dlsym(lib, "cuInit"));
+    const auto get_count = reinterpret_cast<IntFn>(dlsym(lib, "cuDeviceGetCount"));
+    if (get_version == nullptr || init == nullptr || get_count == nullptr) {
+        return "no CUDA driver (libcuda.so.1 lacks cuInit, cuDriverGetVersion or "
+               "cuDeviceGetCount)";
+    }
+    int driver = 0;
+    if (get_version(&driver) != 0) {
+        return "no CUDA driver (cuDriverGetVersion failed)";
+    }
+    // a driver runs the runtimes of its own major version and older ones (CUDA's minor
+    // version compatibility)
+    if (driver / 1000 < CUDART_VERSION / 1000) {
+        return "driver too old (driver " + cuda_version_text(driver) + ", built for " +
+               cuda_version_text(CUDART_VERSION) + "; install a driver for CUDA " +
+               cuda_version_text(CUDART_VERSION / 1000 * 1000) + " or newer)";
+    }
+    constexpr int kNoDevice = 100;  // CUDA_ERROR_NO_DEVICE
+    const int status = init(0);
+    if (status == kNoDevice) {
+        return "no CUDA device";
+    }
+    if (status != 0) {
+        return "the CUDA driver failed to initialise (cuInit returned " + std::to_string(status) +
+               ")";
+    }
+    int count = 0;
+    if (get_count(&count) != 0 || count <= 0) {
+        return "no CUDA device";
+    }
+    return "";
+}
+
+// probe_cuda() once per process, thread-safe (a function-local static)
+const std::string& cuda_reason() {
+    static const std::string reason = probe_cuda();
+    return reason;
+}
+#endif
 
 }  // namespace
 
@@ -63,9 +125,14 @@ std::vector<BackendInfo> backends() {
                      "not compiled in (configure with AUTOREJECT_WITH_OPENMP=ON and a compiler "
                      "with OpenMP)"});
 #endif
+#if defined(AUTOREJECT_HAVE_CUDA)
+    const std::string& reason = cuda_reason();
+    table.push_back({Backend::Cuda, "cuda", true, reason.empty(), reason});
+#else
     table.push_back({Backend::Cuda, "cuda", false, false,
                      "not compiled in (this build has no CUDA kernels; configure with "
                      "AUTOREJECT_WITH_CUDA=ON and the CUDA Toolkit)"});
+#endif
     return table;
 }
 
@@ -83,6 +150,11 @@ Backend resolve_backend(const std::string& requested) {
     }
     const auto table = backends();
     if (name == "auto") {
+        for (const auto& info : table) {
+            if (info.backend == Backend::Cuda && info.available) {
+                return Backend::Cuda;
+            }
+        }
         for (const auto& info : table) {
             if (info.backend == Backend::OpenMP && info.available && max_threads() > 1) {
                 return Backend::OpenMP;

@@ -8,6 +8,10 @@
 #include "isa/kernel_table.hpp"
 #include "names.hpp"
 
+#if defined(AUTOREJECT_HAVE_CUDA)
+#include "cuda/cuda_backend.hpp"
+#endif
+
 namespace autoreject {
 
 namespace {
@@ -150,41 +154,90 @@ namespace dispatch {
 
 void ptp(const double* x, std::size_t n_rows, std::size_t n_cols, double* out, const Exec& exec,
          Simd simd) {
+#if defined(AUTOREJECT_HAVE_CUDA)
+    if (exec.backend == Backend::Cuda) {
+        check_exec(exec);
+        cuda::ptp(x, n_rows, n_cols, out);
+        return;
+    }
+#endif
     checked(simd).ptp(x, n_rows, n_cols, out, exec);
 }
 
 void median_rows(const double* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
                  std::size_t n_sel, double* out, const Exec& exec, Simd simd) {
+#if defined(AUTOREJECT_HAVE_CUDA)
+    if (exec.backend == Backend::Cuda) {
+        check_exec(exec);
+        cuda::median_rows(x, n_rows, n_cols, rows, n_sel, out);
+        return;
+    }
+#endif
     checked(simd).median_rows(x, n_rows, n_cols, rows, n_sel, out, exec);
 }
 
 void kept_means(const double* data, const long long* train_idx, const double* train_keys,
                 const double* bounds, const KeptMeansShape& s, double* out, const Exec& exec,
                 Simd simd) {
+#if defined(AUTOREJECT_HAVE_CUDA)
+    if (exec.backend == Backend::Cuda) {
+        check_exec(exec);
+        cuda::kept_means(data, train_idx, train_keys, bounds, s, out);
+        return;
+    }
+#endif
     checked(simd).kept_means(data, train_idx, train_keys, bounds, s, out, exec);
 }
 
 void threshold_losses(const double* data, const long long* train_idx, const double* train_keys,
                       const double* bounds, const double* medians, const KeptMeansShape& s,
                       double* out, const Exec& exec, Simd simd) {
+#if defined(AUTOREJECT_HAVE_CUDA)
+    if (exec.backend == Backend::Cuda) {
+        check_exec(exec);
+        cuda::threshold_losses(data, train_idx, train_keys, bounds, medians, s, out);
+        return;
+    }
+#endif
     checked(simd).threshold_losses(data, train_idx, train_keys, bounds, medians, s, out, exec);
 }
 
 void threshold_scores(const double* data, const long long* train_idx, const double* train_keys,
                       const double* bounds, const double* medians, const KeptMeansShape& s,
                       double* out, const Exec& exec, Simd simd) {
+#if defined(AUTOREJECT_HAVE_CUDA)
+    if (exec.backend == Backend::Cuda) {
+        check_exec(exec);
+        cuda::threshold_scores(data, train_idx, train_keys, bounds, medians, s, out);
+        return;
+    }
+#endif
     checked(simd).threshold_scores(data, train_idx, train_keys, bounds, medians, s, out, exec);
 }
 
 void prefix_sums(const double* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
                  std::size_t n_order, const long long* cuts, std::size_t n_cuts, double* out,
                  const Exec& exec, Simd simd) {
+#if defined(AUTOREJECT_HAVE_CUDA)
+    if (exec.backend == Backend::Cuda) {
+        check_exec(exec);
+        cuda::prefix_sums(data, n_rows, n_cols, order, n_order, cuts, n_cuts, out);
+        return;
+    }
+#endif
     checked(simd).prefix_sums(data, n_rows, n_cols, order, n_order, cuts, n_cuts, out, exec);
 }
 
 void ransac_correlations(const double* data, const long long* cols, const long long* counts,
                          const double* weights, const RansacShape& s, double* out, const Exec& exec,
                          Simd simd) {
+#if defined(AUTOREJECT_HAVE_CUDA)
+    if (exec.backend == Backend::Cuda) {
+        check_exec(exec);
+        cuda::ransac_correlations(data, cols, counts, weights, s, out);
+        return;
+    }
+#endif
     checked(simd).ransac_correlations(data, cols, counts, weights, s, out, exec);
 }
 

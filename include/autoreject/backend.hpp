@@ -5,11 +5,12 @@
 ///
 /// A request is resolved in this order: the explicit name passed by the caller,
 /// else the environment variable `AUTOREJECT_BACKEND`, else `auto`. `auto` is
-/// `openmp` when compiled in and more than one thread is available, else
-/// `scalar` (`cuda` joins `auto` once its backend is built in). An unknown or
+/// `cuda` when compiled in with a driver and a device, else `openmp` when compiled
+/// in and more than one thread is available, else `scalar`. An unknown or
 /// unavailable name throws std::invalid_argument listing what is available and
 /// why the others are not: there is never a silent fallback. Nothing here starts
-/// a thread or touches a GPU; detection runs on first use.
+/// a thread or touches a GPU; detection runs on first use (for cuda: the driver,
+/// through dlopen("libcuda.so.1"), its version and its device count, cached).
 #pragma once
 
 #include <string>
@@ -23,7 +24,7 @@ namespace autoreject {
 enum class Backend {
     Scalar,  ///< plain serial loops: the reference every other backend is tested against
     OpenMP,  ///< the same loop bodies run by OpenMP threads
-    Cuda,    ///< the same bodies on an NVIDIA GPU (not compiled in this release)
+    Cuda,    ///< the same bodies on an NVIDIA GPU (builds with AUTOREJECT_HAVE_CUDA)
 };
 
 /// What the registry knows about one backend.

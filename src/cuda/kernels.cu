@@ -1,0 +1,412 @@
+// Copyright (c) autoreject_cpp developers. SPDX-License-Identifier: BSD-3-Clause
+// The CUDA backend: device loops over the same inline functions the CPU backends run
+// (include/autoreject/kernels, include/autoreject/algorithms), one thread per independent
+// row, column or task, and the host side that moves the data (see cuda_backend.hpp).
+// Built with --fmad=false, IEEE division and square root and no flush to zero, so each
+// thread performs the CPU's operations in the CPU's order and gets the same bits.
+#include "cuda/cuda_backend.hpp"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "autoreject/algorithms/ransac.hpp"
+#include "autoreject/errors.hpp"
+#include "autoreject/kernels/kept_means.hpp"
+#include "autoreject/kernels/median.hpp"
+#include "autoreject/kernels/prefix_sums.hpp"
+#include "autoreject/kernels/ptp.hpp"
+#include "autoreject/kernels/sum.hpp"
+
+namespace autoreject {
+namespace cuda {
+namespace {
+
+constexpr int kThreads = 256;           // threads per block
+constexpr int kMaxBlocks = 65535;       // blocks per launch (the loops stride over the rest)
+constexpr std::size_t kMaxLevels = 64;  // pairwise_rows' levels for any size_t count
+
+// ---- errors ---------------------------------------------------------------------------
+
+// a failed device allocation: the chunked loops retry it with half the work
+struct OutOfMemory : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::string bytes_text(std::size_t bytes) {
+    return std::to_string(bytes) + " bytes (" + std::to_string(bytes >> 20) + " MiB)";
+}
+
+// Throws for any error: OutOfMemory for a failed allocation, std::runtime_error otherwise.
+void check(cudaError_t err, const std::string& what) {
+    if (err == cudaSuccess) {
+        return;
+    }
+    (void)cudaGetLastError();  // clear the error when it is not sticky
+    const std::string msg = "CUDA backend: " + what + " failed: " + cudaGetErrorName(err) + " (" +
+                            cudaGetErrorString(err) + ")";
+    if (err == cudaErrorMemoryAllocation) {
+        throw OutOfMemory(msg);
+    }
+    throw std::runtime_error(msg);
+}
+
+// after a launch: the launch's own error, then the kernel's (synchronously)
+void check_launch(const char* kernel) {
+    check(cudaGetLastError(), std::string("launching ") + kernel);
+    check(cudaDeviceSynchronize(), std::string("running ") + kernel);
+}
+
+int blocks_for(std::size_t n) {
+    const std::size_t blocks = (n + kThreads - 1) / kThreads;
+    return static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(blocks, 1), kMaxBlocks));
+}
+
+// ---- device memory ------------------------------------------------------------------
+
+template <class T>
+class DeviceBuffer {
+  public:
+    DeviceBuffer(std::size_t n, const char* name) {
+        if (n > 0) {
+            void* p = nullptr;
+            check(cudaMalloc(&p, n * sizeof(T)),
+                  std::string("cudaMalloc of ") + name + ", " + bytes_text(n * sizeof(T)));
+            ptr_ = static_cast<T*>(p);
+        }
+    }
+    DeviceBuffer(const T* host, std::size_t n, const char* name) : DeviceBuffer(n, name) {
+        upload(host, n, name);
+    }
+    DeviceBuffer(const DeviceBuffer&) = delete;
+    DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+    ~DeviceBuffer() {
+        if (ptr_ != nullptr) {
+            (void)cudaFree(ptr_);  // nothing to report from a destructor
+        }
+    }
+
+    T* get() const { return ptr_; }
+
+    void upload(const T* host, std::size_t n, const char* name) {
+        if (n > 0) {
+            check(cudaMemcpy(ptr_, host, n * sizeof(T), cudaMemcpyHostToDevice),
+                  std::string("copying ") + name + " to the device, " + bytes_text(n * sizeof(T)));
+        }
+    }
+    void download(T* host, std::size_t n, const char* name) const {
+        if (n > 0) {
+            check(
+                cudaMemcpy(host, ptr_, n * sizeof(T), cudaMemcpyDeviceToHost),
+                std::string("copying ") + name + " from the device, " + bytes_text(n * sizeof(T)));
+        }
+    }
+
+  private:
+    T* ptr_ = nullptr;
+};
+
+// The bytes a call may plan for: 90% of the free device memory, capped by
+// AUTOREJECT_CUDA_MEMORY_LIMIT when it is set (a positive integer).
+std::size_t memory_budget() {
+    std::size_t free = 0;
+    std::size_t total = 0;
+    check(cudaMemGetInfo(&free, &total), "cudaMemGetInfo");
+    std::size_t budget = free / 10 * 9;
+    if (const char* env = std::getenv("AUTOREJECT_CUDA_MEMORY_LIMIT")) {
+        char* end = nullptr;
+        const unsigned long long limit = std::strtoull(env, &end, 10);
+        if (end == env || *end != '\0' || limit == 0) {
+            throw std::invalid_argument(std::string("AUTOREJECT_CUDA_MEMORY_LIMIT = '") + env +
+                                        "' is not a positive number of bytes; unset it or pass "
+                                        "e.g. 1000000");
+        }
+        budget = std::min<std::size_t>(budget, static_cast<std::size_t>(limit));
+    }
+    return budget;
+}
+
+// Runs run(begin, count) over [0, n_units) in chunks of units of `unit_bytes` device
+// bytes each, as many as the budget holds; a chunk whose allocation fails is retried
+// with half as many units, down to one unit, then the error names the sizes.
+template <class Run>
+void chunked(const char* kernel, std::size_t n_units, std::size_t unit_bytes, Run&& run) {
+    if (n_units == 0) {
+        return;
+    }
+    const std::size_t budget = memory_budget();
+    std::size_t chunk =
+        std::min(n_units, std::max<std::size_t>(1, budget / std::max<std::size_t>(unit_bytes, 1)));
+    std::size_t begin = 0;
+    while (begin < n_units) {
+        const std::size_t count = std::min(chunk, n_units - begin);
+        try {
+            run(begin, count);
+        } catch (const OutOfMemory& e) {
+            if (count <= 1) {
+                throw std::runtime_error(
+                    std::string("CUDA backend: ") + kernel +
+                    ": the device has no memory left for one unit of work (" +
+                    bytes_text(unit_bytes) + " per unit, " + std::to_string(n_units) +
+                    " units, budget " + bytes_text(budget) + "): " + e.what() +
+                    "; free device memory or use the 'openmp' or 'scalar' backend");
+            }
+            chunk = count / 2;
+            continue;
+        }
+        begin += count;
+    }
+}
+
+// ---- device loops -----------------------------------------------------------------------
+
+#define AUTOREJECT_GRID_LOOP(i, n)                                                                 \
+    for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
+         i += static_cast<std::size_t>(blockDim.x) * gridDim.x)
+
+// one thread per row
+__global__ void ptp_kernel(const double* x, std::size_t n_rows, std::size_t n_cols, double* out) {
+    AUTOREJECT_GRID_LOOP(i, n_rows) {
+        out[i] = kernels::ptp_row(x + i * n_cols, static_cast<std::ptrdiff_t>(n_cols));
+    }
+}
+
+// one thread per column of `packed` (n_sel, width): its median by selection in `scratch`
+__global__ void median_kernel(double* packed, std::size_t n_sel, std::size_t width, double* scratch,
+                              double* out) {
+    AUTOREJECT_GRID_LOOP(c, width) {
+        kernels::column_medians(packed + c, n_sel, width, std::size_t(1), scratch + c * n_sel,
+                                out + c);
+    }
+}
+
+// one thread per column of `packed` (n_used, width), rows summed in `order`
+__global__ void prefix_kernel(const double* packed, std::size_t width, const long long* order,
+                              const long long* cuts, std::size_t n_cuts, double* out) {
+    AUTOREJECT_GRID_LOOP(c, width) {
+        double rest[1];
+        double r[8];
+        double spill[kMaxLevels];
+        kernels::prefix_sums_columns(packed, width, order, cuts, n_cuts, c, std::size_t(1), out + c,
+                                     width, rest, r, spill);
+    }
+}
+
+// one thread per (bound, fold, sample) of bounds [c0, c0 + n_c): means (n_c, n_folds, n_times)
+__global__ void kept_means_kernel(const double* data, const long long* train_idx,
+                                  const double* train_keys, const double* bounds, KeptMeansShape s,
+                                  std::size_t c0, std::size_t n_c, double* means) {
+    AUTOREJECT_GRID_LOOP(i, n_c * s.n_folds * s.n_times) {
+        const std::size_t t = i % s.n_times;
+        const std::size_t f = (i / s.n_times) % s.n_folds;
+        const std::size_t c = i / (s.n_times * s.n_folds);
+        std::size_t count = 0;
+        kernels::kept_means_columns(data, s.n_times, t, std::size_t(1), train_idx + f * s.n_train,
+                                    train_keys + f * s.n_train, s.n_train,
+                                    bounds + (c0 + c) * s.n_folds + f, s.n_folds, std::size_t(1),
+                                    means + i, &count);
+    }
+}
+
+// one thread per (bound, fold): -rmse against the fold's median; the means are its scratch
+__global__ void scores_kernel(double* means, const double* medians, KeptMeansShape s,
+                              std::size_t n_c, double* out) {
+    AUTOREJECT_GRID_LOOP(i, n_c * s.n_folds) {
+        const std::size_t f = i % s.n_folds;
+        double* mean = means + i * s.n_times;
+        out[i] = -kernels::rmse(medians + f * s.n_times, mean, s.n_times, mean);
+    }
+}
+
+// one thread per (epoch, channel): the predictions of each sample by every resample, their
+// median, and the correlation summed in time order; `scratch` holds n_resample per thread
+__global__ void ransac_kernel(const double* data, const long long* cols, const long long* counts,
+                              const double* weights, RansacShape s, std::size_t n_e,
+                              double* scratch, double* out) {
+    AUTOREJECT_GRID_LOOP(i, n_e * s.n_channels) {
+        const std::size_t c = i % s.n_channels;
+        const double* epoch = data + (i / s.n_channels) * s.n_channels * s.n_times;
+        const double* xc = epoch + c * s.n_times;
+        double* pred = scratch + i * s.n_resample;
+        kernels::Correlation<double> corr;
+        for (std::size_t t = 0; t < s.n_times; ++t) {
+            for (std::size_t r = 0; r < s.n_resample; ++r) {
+                kernels::sparse_prediction(epoch, s.n_times, cols + r * s.k_max,
+                                           weights + (r * s.n_channels + c) * s.k_max, counts[r], t,
+                                           std::size_t(1), pred + r);
+            }
+            corr.add(xc[t],
+                     kernels::median_inplace(pred, static_cast<std::ptrdiff_t>(s.n_resample)));
+        }
+        out[i] = corr.value();
+    }
+}
+
+#undef AUTOREJECT_GRID_LOOP
+
+// `src` rows rows[0..n) restricted to columns [c0, c0 + w), packed into (n, w)
+void pack_rows(const double* src, std::size_t n_cols, const long long* rows, std::size_t n,
+               std::size_t c0, std::size_t w, std::vector<double>& packed) {
+    packed.resize(n * w);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::memcpy(packed.data() + i * w, src + static_cast<std::size_t>(rows[i]) * n_cols + c0,
+                    w * sizeof(double));
+    }
+}
+
+// the threshold scores of bounds [0, n_bounds) into out (n_bounds, n_folds)
+void scores_or_means(const double* data, const long long* train_idx, const double* train_keys,
+                     const double* bounds, const double* medians, const KeptMeansShape& s,
+                     double* out, bool scores) {
+    DeviceBuffer<double> d_data(data, s.n_rows * s.n_times, "data");
+    DeviceBuffer<long long> d_idx(train_idx, s.n_folds * s.n_train, "train_idx");
+    DeviceBuffer<double> d_keys(train_keys, s.n_folds * s.n_train, "train_keys");
+    DeviceBuffer<double> d_bounds(bounds, s.n_bounds * s.n_folds, "bounds");
+    DeviceBuffer<double> d_medians(medians, scores ? s.n_folds * s.n_times : 0, "medians");
+    const std::size_t unit = (s.n_folds * s.n_times + (scores ? s.n_folds : 0)) * sizeof(double);
+    chunked(scores ? "threshold_scores" : "kept_means", s.n_bounds, unit,
+            [&](std::size_t c0, std::size_t n_c) {
+                DeviceBuffer<double> d_means(n_c * s.n_folds * s.n_times, "the kept means");
+                DeviceBuffer<double> d_scores(scores ? n_c * s.n_folds : 0, "the scores");
+                kept_means_kernel<<<blocks_for(n_c * s.n_folds * s.n_times), kThreads>>>(
+                    d_data.get(), d_idx.get(), d_keys.get(), d_bounds.get(), s, c0, n_c,
+                    d_means.get());
+                check_launch("kept_means_kernel");
+                if (!scores) {
+                    d_means.download(out + c0 * s.n_folds * s.n_times, n_c * s.n_folds * s.n_times,
+                                     "the kept means");
+                    return;
+                }
+                scores_kernel<<<blocks_for(n_c * s.n_folds), kThreads>>>(
+                    d_means.get(), d_medians.get(), s, n_c, d_scores.get());
+                check_launch("scores_kernel");
+                d_scores.download(out + c0 * s.n_folds, n_c * s.n_folds, "the scores");
+            });
+}
+
+}  // namespace
+
+// ---- entry points -----------------------------------------------------------------------
+
+void ptp(const double* x, std::size_t n_rows, std::size_t n_cols, double* out) {
+    require(n_cols > 0 || n_rows == 0,
+            "ptp: each row must hold at least one value (n_cols = 0); a peak-to-peak amplitude "
+            "of nothing is undefined");
+    if (n_rows == 0) {
+        return;
+    }
+    chunked("ptp", n_rows, (n_cols + 1) * sizeof(double), [&](std::size_t r0, std::size_t n) {
+        DeviceBuffer<double> d_x(x + r0 * n_cols, n * n_cols, "x");
+        DeviceBuffer<double> d_out(n, "the amplitudes");
+        ptp_kernel<<<blocks_for(n), kThreads>>>(d_x.get(), n, n_cols, d_out.get());
+        check_launch("ptp_kernel");
+        d_out.download(out + r0, n, "the amplitudes");
+    });
+}
+
+void median_rows(const double* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
+                 std::size_t n_sel, double* out) {
+    require(n_sel > 0, "median_rows: rows is empty; a median needs at least one row");
+    require_indices(rows, n_sel, n_rows, "rows", "a row of x");
+    std::vector<double> packed;
+    chunked("median_rows", n_cols, (2 * n_sel + 1) * sizeof(double),
+            [&](std::size_t c0, std::size_t w) {
+                DeviceBuffer<double> d_packed(n_sel * w, "the selected rows");
+                DeviceBuffer<double> d_scratch(n_sel * w, "the selection scratch");
+                DeviceBuffer<double> d_out(w, "the medians");
+                pack_rows(x, n_cols, rows, n_sel, c0, w, packed);
+                d_packed.upload(packed.data(), n_sel * w, "the selected rows");
+                median_kernel<<<blocks_for(w), kThreads>>>(d_packed.get(), n_sel, w,
+                                                           d_scratch.get(), d_out.get());
+                check_launch("median_kernel");
+                d_out.download(out + c0, w, "the medians");
+            });
+}
+
+void kept_means(const double* data, const long long* train_idx, const double* train_keys,
+                const double* bounds, const KeptMeansShape& s, double* out) {
+    detail::check_kept_shape(s, train_idx);
+    scores_or_means(data, train_idx, train_keys, bounds, nullptr, s, out, false);
+}
+
+void threshold_scores(const double* data, const long long* train_idx, const double* train_keys,
+                      const double* bounds, const double* medians, const KeptMeansShape& s,
+                      double* out) {
+    detail::check_kept_shape(s, train_idx);
+    scores_or_means(data, train_idx, train_keys, bounds, medians, s, out, true);
+}
+
+void threshold_losses(const double* data, const long long* train_idx, const double* train_keys,
+                      const double* bounds, const double* medians, const KeptMeansShape& s,
+                      double* out) {
+    std::vector<double> scores(s.n_bounds * s.n_folds);
+    threshold_scores(data, train_idx, train_keys, bounds, medians, s, scores.data());
+    for (std::size_t c = 0; c < s.n_bounds; ++c) {
+        out[c] = -kernels::numpy_mean(scores.data() + c * s.n_folds,
+                                      static_cast<std::ptrdiff_t>(s.n_folds));
+    }
+}
+
+void prefix_sums(const double* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
+                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, double* out) {
+    detail::check_prefix_sums(n_rows, order, n_order, cuts, n_cuts);
+    const auto n_used = static_cast<std::size_t>(cuts[n_cuts - 1]);
+    if (kernels::pairwise_rows_levels(static_cast<std::ptrdiff_t>(n_used)) > kMaxLevels) {
+        throw std::invalid_argument("prefix_sums: " + std::to_string(n_used) +
+                                    " rows are too many for the CUDA backend; use 'openmp'");
+    }
+    // the rows packed in summation order: the device's order is 0, 1, 2, ...
+    std::vector<long long> iota(n_used);
+    for (std::size_t i = 0; i < n_used; ++i) {
+        iota[i] = static_cast<long long>(i);
+    }
+    DeviceBuffer<long long> d_order(iota.data(), n_used, "order");
+    DeviceBuffer<long long> d_cuts(cuts, n_cuts, "cuts");
+    std::vector<double> packed;
+    std::vector<double> chunk_out;
+    chunked("prefix_sums", n_cols, (n_used + n_cuts) * sizeof(double),
+            [&](std::size_t c0, std::size_t w) {
+                DeviceBuffer<double> d_packed(n_used * w, "the ordered rows");
+                DeviceBuffer<double> d_out(n_cuts * w, "the prefix sums");
+                pack_rows(data, n_cols, order, n_used, c0, w, packed);
+                d_packed.upload(packed.data(), n_used * w, "the ordered rows");
+                prefix_kernel<<<blocks_for(w), kThreads>>>(d_packed.get(), w, d_order.get(),
+                                                           d_cuts.get(), n_cuts, d_out.get());
+                check_launch("prefix_kernel");
+                chunk_out.resize(n_cuts * w);
+                d_out.download(chunk_out.data(), n_cuts * w, "the prefix sums");
+                for (std::size_t i = 0; i < n_cuts; ++i) {
+                    std::memcpy(out + i * n_cols + c0, chunk_out.data() + i * w,
+                                w * sizeof(double));
+                }
+            });
+}
+
+void ransac_correlations(const double* data, const long long* cols, const long long* counts,
+                         const double* weights, const RansacShape& s, double* out) {
+    detail::check_ransac(cols, counts, s);
+    DeviceBuffer<long long> d_cols(cols, s.n_resample * s.k_max, "cols");
+    DeviceBuffer<long long> d_counts(counts, s.n_resample, "counts");
+    DeviceBuffer<double> d_weights(weights, s.n_resample * s.n_channels * s.k_max, "weights");
+    const std::size_t per_epoch = s.n_channels * s.n_times;
+    const std::size_t unit = (per_epoch + s.n_channels * (s.n_resample + 1)) * sizeof(double);
+    chunked("ransac_correlations", s.n_epochs, unit, [&](std::size_t e0, std::size_t n_e) {
+        DeviceBuffer<double> d_data(data + e0 * per_epoch, n_e * per_epoch, "data");
+        DeviceBuffer<double> d_scratch(n_e * s.n_channels * s.n_resample, "the predictions");
+        DeviceBuffer<double> d_out(n_e * s.n_channels, "the correlations");
+        ransac_kernel<<<blocks_for(n_e * s.n_channels), kThreads>>>(
+            d_data.get(), d_cols.get(), d_counts.get(), d_weights.get(), s, n_e, d_scratch.get(),
+            d_out.get());
+        check_launch("ransac_kernel");
+        d_out.download(out + e0 * s.n_channels, n_e * s.n_channels, "the correlations");
+    });
+}
+
+}  // namespace cuda
+}  // namespace autoreject
