@@ -20,10 +20,20 @@ elseif(NOT _autoreject_cuda_mode STREQUAL "AUTO")
 endif()
 
 if(NOT _autoreject_cuda_mode STREQUAL "OFF")
-  # nvcc where the CUDA Toolkit installs it, also when it is not on PATH
+  # nvcc where the CUDA Toolkit installs it, also when it is not on PATH: an nvcc on PATH
+  # is used when it sits in a toolkit (nvcc.profile beside it); otherwise (none, or a
+  # wrapper script, which CMake fails to identify) /usr/local/cuda/bin/nvcc when present
   if(NOT DEFINED CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX})
-    find_program(_autoreject_nvcc nvcc)
-    if(NOT _autoreject_nvcc AND EXISTS "/usr/local/cuda/bin/nvcc")
+    find_program(_autoreject_nvcc nvcc NO_CMAKE_PATH NO_CMAKE_ENVIRONMENT_PATH
+                 NO_CMAKE_SYSTEM_PATH)
+    set(_autoreject_nvcc_in_toolkit OFF)
+    if(_autoreject_nvcc)
+      get_filename_component(_autoreject_nvcc_dir "${_autoreject_nvcc}" DIRECTORY)
+      if(EXISTS "${_autoreject_nvcc_dir}/nvcc.profile")
+        set(_autoreject_nvcc_in_toolkit ON)
+      endif()
+    endif()
+    if(NOT _autoreject_nvcc_in_toolkit AND EXISTS "/usr/local/cuda/bin/nvcc")
       set(CMAKE_CUDA_COMPILER "/usr/local/cuda/bin/nvcc" CACHE FILEPATH "CUDA compiler")
     endif()
     unset(_autoreject_nvcc CACHE)
@@ -38,6 +48,8 @@ if(NOT _autoreject_cuda_mode STREQUAL "OFF")
     find_package(CUDAToolkit)
     if(CUDAToolkit_FOUND AND TARGET CUDA::cudart_static)
       set(AUTOREJECT_HAVE_CUDA ON)
+      # the toolkit the installed package's consumers look for first
+      get_filename_component(AUTOREJECT_CUDA_TOOLKIT_ROOT "${CUDAToolkit_BIN_DIR}" DIRECTORY)
     elseif(_autoreject_cuda_mode STREQUAL "ON")
       message(FATAL_ERROR "AUTOREJECT_WITH_CUDA is ON and nvcc (${CMAKE_CUDA_COMPILER}) was "
                           "found, but not the CUDA Toolkit's static runtime (cudart_static); "

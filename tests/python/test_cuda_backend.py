@@ -1,0 +1,187 @@
+"""Tests for the CUDA backend of the compiled core.
+
+On a machine without a GPU (or a build without CUDA) they check what the
+registry says and that nothing falls back silently; where a device exists
+they compare every kernel, and the decisions of AutoReject, Ransac and
+get_rejection_threshold, with the scalar backend. Set
+``AUTOREJECT_EXPECT_CUDA=1`` (tools/gpu-check.sh does) to require a build
+with CUDA compiled in.
+"""
+
+# License: BSD-3-Clause
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import autoreject_cpp
+from autoreject_cpp import _core
+from autoreject_cpp.backends import get_backend
+
+from _data import eeg_epochs
+
+PYTHON_DIR = str(Path(autoreject_cpp.__file__).resolve().parents[1])
+KNOWN_REASONS = (
+    "no CUDA driver (",
+    "driver too old (driver ",
+    "no CUDA device",
+    "the CUDA driver failed to initialise",
+)
+
+
+def cuda_row():
+    return [row for row in autoreject_cpp.backends() if row["name"] == "cuda"][0]
+
+
+CUDA = cuda_row()
+needs_gpu = pytest.mark.skipif(
+    not CUDA["available"], reason=f"the cuda backend is unavailable here: {CUDA['reason']}"
+)
+
+
+def run_python(code, **env):
+    """Run `code` in a fresh interpreter that imports this autoreject_cpp."""
+    environ = {k: v for k, v in os.environ.items() if k != "AUTOREJECT_BACKEND"}
+    environ["PYTHONPATH"] = os.pathsep.join([PYTHON_DIR, environ.get("PYTHONPATH", "")])
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=120
+    )
+
+
+# --------------------------------------------------------------------------
+# the registry, on every machine
+# --------------------------------------------------------------------------
+def test_cuda_row_says_why():
+    """Compiled in or not, and when not available, one of the known reasons."""
+    assert CUDA["available"] == (CUDA["reason"] == "")
+    if os.environ.get("AUTOREJECT_EXPECT_CUDA") == "1":
+        assert CUDA["compiled"], "this build was expected to have the CUDA backend"
+    if not CUDA["compiled"]:
+        assert not CUDA["available"]
+        assert CUDA["reason"].startswith("not compiled in")
+    elif not CUDA["available"]:
+        assert CUDA["reason"].startswith(KNOWN_REASONS), CUDA["reason"]
+
+
+def test_cuda_env_var_without_gpu_is_a_clear_error():
+    """AUTOREJECT_BACKEND=cuda where cuda cannot run: ValueError with the
+    reason and what is available, in a fresh process."""
+    if CUDA["available"]:
+        pytest.skip("the cuda backend is available here")
+    code = (
+        "import autoreject_cpp\n"
+        "from autoreject_cpp.backends import get_backend\n"
+        "try:\n"
+        "    get_backend()\n"
+        "except ValueError as err:\n"
+        "    print('ValueError:', err)\n"
+    )
+    out = run_python(code, AUTOREJECT_BACKEND="cuda")
+    assert out.returncode == 0, out.stderr
+    message = out.stdout.strip()
+    assert message.startswith("ValueError: backend 'cuda' (from the environment variable ")
+    assert "AUTOREJECT_BACKEND" in message
+    assert CUDA["reason"] in message
+    assert "available here: 'auto', 'scalar'" in message
+
+
+def test_explicit_cuda_without_gpu_raises():
+    if CUDA["available"]:
+        pytest.skip("the cuda backend is available here")
+    with pytest.raises(ValueError, match="backend 'cuda' \\(from the argument\\) is unavailable"):
+        _core.resolve_backend("cuda")
+    assert _core.resolve_backend("auto") != "cuda"
+
+
+def test_import_prints_nothing_loads_no_driver_starts_no_thread():
+    """Importing the package and its core is silent, maps no libcuda and starts
+    no thread; the driver is looked up on the first backends() call."""
+    code = (
+        "import threading\n"
+        "import autoreject_cpp, autoreject_cpp._core\n"
+        "maps = open('/proc/self/maps').read()\n"
+        "assert 'libcuda.so' not in maps, 'libcuda mapped at import'\n"
+        "assert threading.active_count() == 1, threading.enumerate()\n"
+    )
+    out = run_python(code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == ""
+    assert out.stderr == ""
+
+
+# --------------------------------------------------------------------------
+# where a device exists: cuda against scalar
+# --------------------------------------------------------------------------
+def same(got, want):
+    """Equal values, NaN where NaN, and the same sign of every other value
+    (a GPU writes its own NaN payload)."""
+    got = np.asarray(got)
+    want = np.asarray(want)
+    assert_array_equal(got, want, strict=True)
+    finite = ~np.isnan(want)
+    assert_array_equal(np.signbit(got[finite]), np.signbit(want[finite]))
+
+
+@needs_gpu
+def test_every_kernel_on_cuda_equals_scalar():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((40, 9, 301)) * 1e-5
+    x[3, 2, 10] = np.nan
+    flat = x.reshape(40, -1)
+    cuda = dict(backend="cuda", n_threads=0)
+    scalar = dict(backend="scalar", n_threads=1)
+    rows = x.reshape(-1, 301)
+    same(_core.ptp(rows, **cuda), _core.ptp(rows, **scalar))
+    for n_sel in (1, 4, 7, 39):
+        sel = rng.integers(0, 40, n_sel)
+        same(_core.median_rows(flat, sel, **cuda), _core.median_rows(flat, sel, **scalar))
+    order = rng.permutation(40)
+    cuts = np.array([1, 3, 20, 40])
+    same(
+        _core.prefix_sums(flat, order, cuts, **cuda), _core.prefix_sums(flat, order, cuts, **scalar)
+    )
+    gpu = get_backend("cuda")
+    cpu = get_backend("scalar")
+    channel = x[:, 0, :]
+    train_idx = np.array([rng.permutation(40)[:30] for _ in range(4)])
+    train_keys = rng.random((4, 30))
+    bounds = np.sort(rng.random((12, 4)), axis=0)
+    medians = rng.standard_normal((4, 301)) * 1e-5
+    same(
+        gpu.kept_means(channel, train_idx, train_keys, bounds),
+        cpu.kept_means(channel, train_idx, train_keys, bounds),
+    )
+    for name in ("threshold_losses", "threshold_scores"):
+        same(
+            getattr(gpu, name)(channel, train_idx, train_keys, bounds, medians),
+            getattr(cpu, name)(channel, train_idx, train_keys, bounds, medians),
+        )
+
+
+@needs_gpu
+def test_autoreject_ransac_thresholds_decide_as_scalar():
+    from autoreject_cpp import AutoReject, Ransac, get_rejection_threshold
+
+    epochs = eeg_epochs(n_channels=16, n_epochs=40, n_times=101, bads=(3,))
+    fast = dict(cv=3, n_interpolate=[1, 4], thresh_method="random_search", random_state=0)
+    logs = {}
+    for backend in ("scalar", "cuda"):
+        ar = AutoReject(**fast, backend=backend, verbose=False).fit(epochs)
+        logs[backend] = ar.get_reject_log(epochs)
+    assert_array_equal(logs["cuda"].bad_epochs, logs["scalar"].bad_epochs)
+    assert_array_equal(logs["cuda"].labels, logs["scalar"].labels)
+    bads = {}
+    for backend in ("scalar", "cuda"):
+        bads[backend] = Ransac(random_state=0, backend=backend, verbose=False).fit(epochs).bad_chs_
+    assert bads["cuda"] == bads["scalar"]
+    thresholds = {
+        backend: get_rejection_threshold(epochs, random_state=0, verbose=False, backend=backend)
+        for backend in ("scalar", "cuda")
+    }
+    assert thresholds["cuda"] == thresholds["scalar"]
