@@ -1,6 +1,7 @@
 // Copyright (c) autoreject_cpp developers. SPDX-License-Identifier: BSD-3-Clause
 // All pybind11 code: the module autoreject_cpp._core. Arrays come in as C-ordered
-// float64 / int64 (converted when needed, never modified), shapes are checked while
+// float64 / int64 (converted when needed, never modified; a float32 data array runs the
+// float32 kernels instead, with its companions converted to float32), shapes are checked while
 // the GIL is held, and the kernels run without it. std::invalid_argument becomes
 // ValueError.
 #include <pybind11/numpy.h>
@@ -19,7 +20,6 @@ namespace ar = autoreject;
 
 namespace {
 
-using Doubles = py::array_t<double, py::array::c_style | py::array::forcecast>;
 using Indices = py::array_t<long long, py::array::c_style | py::array::forcecast>;
 
 using OptStr = std::optional<std::string>;
@@ -51,14 +51,49 @@ void require_dim(py::ssize_t got, py::ssize_t want, const char* what) {
 
 std::size_t sz(py::ssize_t v) { return static_cast<std::size_t>(v); }
 
-Doubles ptp(const Doubles& x, const std::optional<std::string>& backend, int n_threads,
-            const OptStr& simd_name) {
+// The kernels' arrays in precision T (forcecast: converted when needed, never modified).
+template <class T>
+using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
+using Doubles = Arr<double>;
+
+// Whether `h` is a NumPy float32 array: the kernels then run in float32 (their other
+// float arguments are converted to float32) and return float32; anything else is
+// converted to float64, as before float32 support.
+bool is_float32(const py::handle& h) {
+    if (!py::isinstance<py::array>(h)) {
+        return false;
+    }
+    const auto dt = py::reinterpret_borrow<py::array>(h).dtype();
+    return dt.kind() == 'f' && dt.itemsize() == 4;
+}
+
+template <class T>
+Arr<T> as_array(const py::handle& h, const char* name) {
+    try {
+        return h.cast<Arr<T>>();
+    } catch (const py::cast_error&) {
+        throw py::type_error(std::string(name) + " must be an array of real numbers; got " +
+                             std::string(py::str(py::type::of(h).attr("__name__"))));
+    }
+}
+
+// Calls `impl.template operator()<T>()` with T = float for float32 `x`, else double.
+template <class Impl>
+py::array by_dtype(const py::handle& x, Impl&& impl) {
+    if (is_float32(x)) {
+        return impl(float{});
+    }
+    return impl(double{});
+}
+
+template <class T>
+Arr<T> ptp_t(const Arr<T>& x, const OptStr& backend, int n_threads, const OptStr& simd_name) {
     require_ndim(x, 2, "x", "(n_rows, n_cols)");
     auto exec = make_exec(backend, n_threads);
     const auto simd = make_simd(simd_name);
-    Doubles out(x.shape(0));
-    const double* in = x.data();
-    double* res = out.mutable_data();
+    Arr<T> out(x.shape(0));
+    const T* in = x.data();
+    T* res = out.mutable_data();
     {
         py::gil_scoped_release release;
         ar::dispatch::ptp(in, sz(x.shape(0)), sz(x.shape(1)), res, exec, simd);
@@ -66,17 +101,24 @@ Doubles ptp(const Doubles& x, const std::optional<std::string>& backend, int n_t
     return out;
 }
 
-Doubles median_rows(const Doubles& x, const Indices& rows,
-                    const std::optional<std::string>& backend, int n_threads,
-                    const OptStr& simd_name) {
+py::array ptp(const py::object& x, const OptStr& backend, int n_threads, const OptStr& simd_name) {
+    return by_dtype(x, [&](auto t) -> py::array {
+        using T = decltype(t);
+        return ptp_t<T>(as_array<T>(x, "x"), backend, n_threads, simd_name);
+    });
+}
+
+template <class T>
+Arr<T> median_rows_t(const Arr<T>& x, const Indices& rows, const OptStr& backend, int n_threads,
+                     const OptStr& simd_name) {
     require_ndim(x, 2, "x", "(n_rows, n_cols)");
     require_ndim(rows, 1, "rows", "(n_selected,)");
     auto exec = make_exec(backend, n_threads);
     const auto simd = make_simd(simd_name);
-    Doubles out(x.shape(1));
-    const double* in = x.data();
+    Arr<T> out(x.shape(1));
+    const T* in = x.data();
     const long long* idx = rows.data();
-    double* res = out.mutable_data();
+    T* res = out.mutable_data();
     {
         py::gil_scoped_release release;
         ar::dispatch::median_rows(in, sz(x.shape(0)), sz(x.shape(1)), idx, sz(rows.shape(0)), res,
@@ -85,8 +127,17 @@ Doubles median_rows(const Doubles& x, const Indices& rows,
     return out;
 }
 
-ar::KeptMeansShape kept_shape(const Doubles& data, const Indices& train_idx,
-                              const Doubles& train_keys, const Doubles& bounds) {
+py::array median_rows(const py::object& x, const Indices& rows, const OptStr& backend,
+                      int n_threads, const OptStr& simd_name) {
+    return by_dtype(x, [&](auto t) -> py::array {
+        using T = decltype(t);
+        return median_rows_t<T>(as_array<T>(x, "x"), rows, backend, n_threads, simd_name);
+    });
+}
+
+template <class T>
+ar::KeptMeansShape kept_shape(const Arr<T>& data, const Indices& train_idx,
+                              const Arr<T>& train_keys, const Arr<T>& bounds) {
     require_ndim(data, 2, "data", "(n_rows, n_times)");
     require_ndim(train_idx, 2, "train_idx", "(n_folds, n_train)");
     require_ndim(train_keys, 2, "train_keys", "(n_folds, n_train)");
@@ -103,18 +154,19 @@ ar::KeptMeansShape kept_shape(const Doubles& data, const Indices& train_idx,
     return s;
 }
 
-Doubles kept_means(const Doubles& data, const Indices& train_idx, const Doubles& train_keys,
-                   const Doubles& bounds, const std::optional<std::string>& backend, int n_threads,
-                   const OptStr& simd_name) {
+template <class T>
+Arr<T> kept_means_t(const Arr<T>& data, const Indices& train_idx, const Arr<T>& train_keys,
+                    const Arr<T>& bounds, const OptStr& backend, int n_threads,
+                    const OptStr& simd_name) {
     const auto s = kept_shape(data, train_idx, train_keys, bounds);
     auto exec = make_exec(backend, n_threads);
     const auto simd = make_simd(simd_name);
-    Doubles out({s.n_bounds, s.n_folds, s.n_times});
-    const double* d = data.data();
+    Arr<T> out({s.n_bounds, s.n_folds, s.n_times});
+    const T* d = data.data();
     const long long* ti = train_idx.data();
-    const double* tk = train_keys.data();
-    const double* b = bounds.data();
-    double* res = out.mutable_data();
+    const T* tk = train_keys.data();
+    const T* b = bounds.data();
+    T* res = out.mutable_data();
     {
         py::gil_scoped_release release;
         ar::dispatch::kept_means(d, ti, tk, b, s, res, exec, simd);
@@ -122,26 +174,37 @@ Doubles kept_means(const Doubles& data, const Indices& train_idx, const Doubles&
     return out;
 }
 
+py::array kept_means(const py::object& data, const Indices& train_idx, const py::object& train_keys,
+                     const py::object& bounds, const OptStr& backend, int n_threads,
+                     const OptStr& simd_name) {
+    return by_dtype(data, [&](auto t) -> py::array {
+        using T = decltype(t);
+        return kept_means_t<T>(as_array<T>(data, "data"), train_idx,
+                               as_array<T>(train_keys, "train_keys"), as_array<T>(bounds, "bounds"),
+                               backend, n_threads, simd_name);
+    });
+}
+
 // threshold_losses (one value per bound) and threshold_scores (one per bound and fold):
 // the same arguments and checks, another kernel and output shape
-template <class Kernel>
-Doubles fold_kernel(Kernel kernel, bool per_fold, const Doubles& data, const Indices& train_idx,
-                    const Doubles& train_keys, const Doubles& bounds, const Doubles& medians,
-                    const OptStr& backend, int n_threads, const OptStr& simd_name) {
+template <class T, class Kernel>
+Arr<T> fold_kernel(Kernel kernel, bool per_fold, const Arr<T>& data, const Indices& train_idx,
+                   const Arr<T>& train_keys, const Arr<T>& bounds, const Arr<T>& medians,
+                   const OptStr& backend, int n_threads, const OptStr& simd_name) {
     const auto s = kept_shape(data, train_idx, train_keys, bounds);
     require_ndim(medians, 2, "medians", "(n_folds, n_times)");
     require_dim(medians.shape(0), train_idx.shape(0), "medians.shape[0] (folds)");
     require_dim(medians.shape(1), data.shape(1), "medians.shape[1] (n_times)");
     auto exec = make_exec(backend, n_threads);
     const auto simd = make_simd(simd_name);
-    Doubles out =
-        per_fold ? Doubles({s.n_bounds, s.n_folds}) : Doubles(static_cast<py::ssize_t>(s.n_bounds));
-    const double* d = data.data();
+    Arr<T> out =
+        per_fold ? Arr<T>({s.n_bounds, s.n_folds}) : Arr<T>(static_cast<py::ssize_t>(s.n_bounds));
+    const T* d = data.data();
     const long long* ti = train_idx.data();
-    const double* tk = train_keys.data();
-    const double* b = bounds.data();
-    const double* m = medians.data();
-    double* res = out.mutable_data();
+    const T* tk = train_keys.data();
+    const T* b = bounds.data();
+    const T* m = medians.data();
+    T* res = out.mutable_data();
     {
         py::gil_scoped_release release;
         kernel(d, ti, tk, b, m, s, res, exec, simd);
@@ -149,18 +212,36 @@ Doubles fold_kernel(Kernel kernel, bool per_fold, const Doubles& data, const Ind
     return out;
 }
 
-Doubles threshold_losses(const Doubles& data, const Indices& train_idx, const Doubles& train_keys,
-                         const Doubles& bounds, const Doubles& medians, const OptStr& backend,
-                         int n_threads, const OptStr& simd_name) {
-    return fold_kernel(&ar::dispatch::threshold_losses, false, data, train_idx, train_keys, bounds,
-                       medians, backend, n_threads, simd_name);
+template <bool PerFold>
+py::array fold_entry(const py::object& data, const Indices& train_idx, const py::object& train_keys,
+                     const py::object& bounds, const py::object& medians, const OptStr& backend,
+                     int n_threads, const OptStr& simd_name) {
+    return by_dtype(data, [&](auto t) -> py::array {
+        using T = decltype(t);
+        using Fn = void (*)(const T*, const long long*, const T*, const T*, const T*,
+                            const ar::KeptMeansShape&, T*, const ar::Exec&, ar::Simd);
+        const Fn kernel = PerFold ? static_cast<Fn>(&ar::dispatch::threshold_scores)
+                                  : static_cast<Fn>(&ar::dispatch::threshold_losses);
+        return fold_kernel<T>(kernel, PerFold, as_array<T>(data, "data"), train_idx,
+                              as_array<T>(train_keys, "train_keys"), as_array<T>(bounds, "bounds"),
+                              as_array<T>(medians, "medians"), backend, n_threads, simd_name);
+    });
 }
 
-Doubles threshold_scores(const Doubles& data, const Indices& train_idx, const Doubles& train_keys,
-                         const Doubles& bounds, const Doubles& medians, const OptStr& backend,
-                         int n_threads, const OptStr& simd_name) {
-    return fold_kernel(&ar::dispatch::threshold_scores, true, data, train_idx, train_keys, bounds,
-                       medians, backend, n_threads, simd_name);
+py::array threshold_losses(const py::object& data, const Indices& train_idx,
+                           const py::object& train_keys, const py::object& bounds,
+                           const py::object& medians, const OptStr& backend, int n_threads,
+                           const OptStr& simd_name) {
+    return fold_entry<false>(data, train_idx, train_keys, bounds, medians, backend, n_threads,
+                             simd_name);
+}
+
+py::array threshold_scores(const py::object& data, const Indices& train_idx,
+                           const py::object& train_keys, const py::object& bounds,
+                           const py::object& medians, const OptStr& backend, int n_threads,
+                           const OptStr& simd_name) {
+    return fold_entry<true>(data, train_idx, train_keys, bounds, medians, backend, n_threads,
+                            simd_name);
 }
 
 Doubles rmse_rows(const Doubles& median, const Doubles& means) {
@@ -173,19 +254,19 @@ Doubles rmse_rows(const Doubles& median, const Doubles& means) {
     return out;
 }
 
-Doubles prefix_sums(const Doubles& data, const Indices& order, const Indices& cuts,
-                    const std::optional<std::string>& backend, int n_threads,
-                    const OptStr& simd_name) {
+template <class T>
+Arr<T> prefix_sums_t(const Arr<T>& data, const Indices& order, const Indices& cuts,
+                     const OptStr& backend, int n_threads, const OptStr& simd_name) {
     require_ndim(data, 2, "data", "(n_rows, n_cols)");
     require_ndim(order, 1, "order", "(n_selected,)");
     require_ndim(cuts, 1, "cuts", "(n_cuts,)");
     auto exec = make_exec(backend, n_threads);
     const auto simd = make_simd(simd_name);
-    Doubles out({cuts.shape(0), data.shape(1)});
-    const double* d = data.data();
+    Arr<T> out({cuts.shape(0), data.shape(1)});
+    const T* d = data.data();
     const long long* o = order.data();
     const long long* c = cuts.data();
-    double* res = out.mutable_data();
+    T* res = out.mutable_data();
     {
         py::gil_scoped_release release;
         ar::dispatch::prefix_sums(d, sz(data.shape(0)), sz(data.shape(1)), o, sz(order.shape(0)), c,
@@ -194,9 +275,19 @@ Doubles prefix_sums(const Doubles& data, const Indices& order, const Indices& cu
     return out;
 }
 
-Doubles ransac_correlations(const Doubles& data, const Indices& cols, const Indices& counts,
-                            const Doubles& weights, const std::optional<std::string>& backend,
-                            int n_threads, const OptStr& simd_name) {
+py::array prefix_sums(const py::object& data, const Indices& order, const Indices& cuts,
+                      const OptStr& backend, int n_threads, const OptStr& simd_name) {
+    return by_dtype(data, [&](auto t) -> py::array {
+        using T = decltype(t);
+        return prefix_sums_t<T>(as_array<T>(data, "data"), order, cuts, backend, n_threads,
+                                simd_name);
+    });
+}
+
+template <class T>
+Arr<T> ransac_correlations_t(const Arr<T>& data, const Indices& cols, const Indices& counts,
+                             const Arr<T>& weights, const OptStr& backend, int n_threads,
+                             const OptStr& simd_name) {
     require_ndim(data, 3, "data", "(n_epochs, n_channels, n_times)");
     require_ndim(cols, 2, "cols", "(n_resample, k_max)");
     require_ndim(counts, 1, "counts", "(n_resample,)");
@@ -213,17 +304,28 @@ Doubles ransac_correlations(const Doubles& data, const Indices& cols, const Indi
     s.n_times = sz(data.shape(2));
     s.n_resample = sz(cols.shape(0));
     s.k_max = sz(cols.shape(1));
-    Doubles out({data.shape(0), data.shape(1)});
-    const double* d = data.data();
+    Arr<T> out({data.shape(0), data.shape(1)});
+    const T* d = data.data();
     const long long* c = cols.data();
     const long long* n = counts.data();
-    const double* w = weights.data();
-    double* res = out.mutable_data();
+    const T* w = weights.data();
+    T* res = out.mutable_data();
     {
         py::gil_scoped_release release;
         ar::dispatch::ransac_correlations(d, c, n, w, s, res, exec, simd);
     }
     return out;
+}
+
+py::array ransac_correlations(const py::object& data, const Indices& cols, const Indices& counts,
+                              const py::object& weights, const OptStr& backend, int n_threads,
+                              const OptStr& simd_name) {
+    return by_dtype(data, [&](auto t) -> py::array {
+        using T = decltype(t);
+        return ransac_correlations_t<T>(as_array<T>(data, "data"), cols, counts,
+                                        as_array<T>(weights, "weights"), backend, n_threads,
+                                        simd_name);
+    });
 }
 
 py::tuple vote_bad_epochs(const Doubles& deltas, const Doubles& threshes) {

@@ -45,6 +45,9 @@ class CleanOptions:
         Channels searched in parallel inside one fit.
     backend : str | None
         Compute backend; None: ``AUTOREJECT_BACKEND``, else auto.
+    dtype : str | None
+        ``'float64'`` or ``'float32'`` (``--dtype``); None: the estimators'
+        default (float64) or, with ``from_model``, the model's.
     from_model : str | None
         Apply this saved model instead of fitting.
     ransac : bool
@@ -60,6 +63,7 @@ class CleanOptions:
     cv: int | None = None
     n_jobs: int = 1
     backend: str | None = None
+    dtype: str | None = None
     from_model: str | None = None
     ransac: bool = False
     eog: tuple = field(default_factory=tuple)
@@ -77,6 +81,7 @@ class CleanOptions:
             cv=args.cv,
             n_jobs=args.n_jobs if n_jobs is None else n_jobs,
             backend=args.backend,
+            dtype=getattr(args, "dtype", None),
             from_model=args.from_model,
             ransac=args.ransac,
             eog=tuple(args.eog or ()),
@@ -162,6 +167,8 @@ def clean_epochs(epochs, options):
         ar.set_params(verbose=None)
         if options.backend is not None:
             ar.set_params(backend=options.backend)
+        if options.dtype is not None:
+            ar.set_params(dtype=options.dtype)
         clean, log = ar.transform(epochs, return_log=True)
     else:
         if options.ransac:
@@ -170,6 +177,7 @@ def clean_epochs(epochs, options):
                 n_jobs=options.n_jobs,
                 backend=options.backend,
                 verbose=None,
+                **({} if options.dtype is None else {"dtype": options.dtype}),
                 **({} if options.random_state is None else {"random_state": options.random_state}),
             )
             epochs = ransac.fit_transform(epochs)
@@ -181,6 +189,7 @@ def clean_epochs(epochs, options):
             n_jobs=options.n_jobs,
             backend=options.backend,
             verbose=None,
+            **({} if options.dtype is None else {"dtype": options.dtype}),
         )
         clean, log = ar.fit_transform(epochs, return_log=True)
     runtime = time.perf_counter() - start

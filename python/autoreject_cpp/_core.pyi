@@ -6,15 +6,23 @@ default, i.e. ``OMP_NUM_THREADS`` or the number of cores; ignored by
 ``'scalar'``) and ``simd`` (``'sse2'``, ``'avx2'``, ``'avx512'``; None:
 ``AUTOREJECT_SIMD``, else the widest the processor supports; results are
 the same bits on every one). Arrays are converted to C-ordered float64 / int64 when they
-are not already; inputs are never modified. Shape or value errors raise
+are not already; inputs are never modified. The bulk kernels (``ptp``, ``median_rows``,
+``kept_means``, ``threshold_losses``, ``threshold_scores``, ``prefix_sums``,
+``ransac_correlations``) run in float32 instead when their first (data) argument is a
+float32 array: their other float arguments are then converted to float32 and the result
+is float32 (``dtype='float32'``, the speed option; not autoreject's exact decisions, and
+not on ``'cuda'``). Indices stay int64. Shape or value errors raise
 ``ValueError`` naming the argument; an unknown or unavailable backend raises
 ``ValueError`` listing the available ones.
 """
 
-from typing import TypedDict
+from typing import TypedDict, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+#: the precision of a bulk kernel: its data argument's (float32), else float64
+F = TypeVar("F", np.float32, np.float64)
 
 __version__: str
 
@@ -41,81 +49,81 @@ def resolve_simd(name: str | None = None) -> str:
 def max_threads() -> int:
     """Threads the OpenMP backend uses by default (1 without OpenMP)."""
 
-def ptp(x: NDArray[np.float64], *, backend: str = ..., n_threads: int = ..., simd: str | None = ...) -> NDArray[np.float64]:
+def ptp(x: NDArray[F], *, backend: str = ..., n_threads: int = ..., simd: str | None = ...) -> NDArray[F]:
     """``np.ptp(x, axis=-1)`` of a 2-D array, shape (n_rows,); NaN rows give NaN."""
 
 def median_rows(
-    x: NDArray[np.float64],
+    x: NDArray[F],
     rows: NDArray[np.int64],
     *,
     backend: str = ...,
     n_threads: int = ...,
     simd: str | None = ...,
-) -> NDArray[np.float64]:
+) -> NDArray[F]:
     """``np.median(x[rows], axis=0)`` of a 2-D ``x``, shape (n_cols,), bit for bit."""
 
 def kept_means(
-    data: NDArray[np.float64],
+    data: NDArray[F],
     train_idx: NDArray[np.int64],
-    train_keys: NDArray[np.float64],
-    bounds: NDArray[np.float64],
+    train_keys: NDArray[F],
+    bounds: NDArray[F],
     *,
     backend: str = ...,
     n_threads: int = ...,
     simd: str | None = ...,
-) -> NDArray[np.float64]:
+) -> NDArray[F]:
     """Epoch-order means of kept training rows, shape (n_bounds, n_folds, n_times)."""
 
 def threshold_losses(
-    data: NDArray[np.float64],
+    data: NDArray[F],
     train_idx: NDArray[np.int64],
-    train_keys: NDArray[np.float64],
-    bounds: NDArray[np.float64],
-    medians: NDArray[np.float64],
+    train_keys: NDArray[F],
+    bounds: NDArray[F],
+    medians: NDArray[F],
     *,
     backend: str = ...,
     n_threads: int = ...,
     simd: str | None = ...,
-) -> NDArray[np.float64]:
+) -> NDArray[F]:
     """The threshold search's cross-validated loss of each bound, shape (n_bounds,)."""
 
 def threshold_scores(
-    data: NDArray[np.float64],
+    data: NDArray[F],
     train_idx: NDArray[np.int64],
-    train_keys: NDArray[np.float64],
-    bounds: NDArray[np.float64],
-    medians: NDArray[np.float64],
+    train_keys: NDArray[F],
+    bounds: NDArray[F],
+    medians: NDArray[F],
     *,
     backend: str = ...,
     n_threads: int = ...,
     simd: str | None = ...,
-) -> NDArray[np.float64]:
+) -> NDArray[F]:
     """Each fold's ``-RMSE`` of each bound, shape (n_bounds, n_folds); NaN where none is kept."""
 
 def rmse_rows(median: NDArray[np.float64], means: NDArray[np.float64]) -> NDArray[np.float64]:
     """``np.sqrt(np.mean((median - means) ** 2, axis=-1))``, bit for bit."""
 
 def prefix_sums(
-    data: NDArray[np.float64],
+    data: NDArray[F],
     order: NDArray[np.int64],
     cuts: NDArray[np.int64],
     *,
     backend: str = ...,
     n_threads: int = ...,
     simd: str | None = ...,
-) -> NDArray[np.float64]:
+) -> NDArray[F]:
     """Sums of ``data[order[:cuts[i]]]`` as NumPy's reduceat + cumsum, shape (n_cuts, n_cols)."""
 
 def ransac_correlations(
-    data: NDArray[np.float64],
+    data: NDArray[F],
     cols: NDArray[np.int64],
     counts: NDArray[np.int64],
-    weights: NDArray[np.float64],
+    weights: NDArray[F],
     *,
     backend: str = ...,
     n_threads: int = ...,
     simd: str | None = ...,
-) -> NDArray[np.float64]:
+) -> NDArray[F]:
     """Correlation of each channel with its median prediction, shape (n_epochs, n_channels)."""
 
 def vote_bad_epochs(

@@ -19,6 +19,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def _sum_dtype(data):
+    """float32 for float32 data (the float32 kernels), else float64."""
+    return np.float32 if np.asarray(data).dtype == np.float32 else np.float64
+
+
 class _SortedPrefix:
     """Cumulative sums of rows sorted by key, at selected prefix lengths."""
 
@@ -34,7 +39,8 @@ class _SortedPrefix:
             cuts = np.unique(np.searchsorted(self.keys, bounds, side=side))
             cuts = cuts[cuts > 0]
         self.cuts = np.r_[0, cuts]
-        sums = np.zeros((len(self.cuts),) + data.shape[1:])
+        # float32 data (dtype='float32') keep float32 sums
+        sums = np.zeros((len(self.cuts),) + data.shape[1:], dtype=_sum_dtype(data))
         if len(cuts):
             sums[1:] = backend.prefix_sums(data, self.rows, cuts)
         self.sums = sums

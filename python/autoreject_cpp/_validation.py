@@ -347,6 +347,74 @@ def check_dtype(dtype):
         )
 
 
+#: the values of the estimators' ``dtype`` parameter
+COMPUTE_DTYPES = ("float64", "float32")
+
+
+def check_compute_dtype(dtype):
+    """The estimators' ``dtype`` parameter as a NumPy dtype.
+
+    Parameters
+    ----------
+    dtype : str | numpy dtype
+        ``'float64'`` (autoreject's exact decisions) or ``'float32'`` (the
+        speed option), or the equivalent NumPy type.
+
+    Returns
+    -------
+    dtype : numpy.dtype
+
+    Raises
+    ------
+    ValueError
+        For any other value, naming the allowed ones.
+    """
+    resolved = None
+    if isinstance(dtype, (str, type, np.dtype)):
+        try:
+            resolved = np.dtype(dtype)
+        except TypeError:
+            resolved = None
+    if resolved is None or resolved.name not in COMPUTE_DTYPES:
+        raise ValueError(
+            "dtype must be 'float64' (the default: autoreject's exact decisions) or "
+            f"'float32' (faster, decisions may differ slightly); got {dtype!r}."
+        )
+    return resolved
+
+
+def compute_epochs(epochs, dtype):
+    """``epochs`` as the computations in ``dtype`` read them.
+
+    float64 returns ``epochs`` themselves. float32 returns a copy whose data
+    are converted once to float32 (everything downstream then runs the
+    float32 kernels), or ``epochs`` when their data already are float32. The
+    user's object is never modified.
+
+    Parameters
+    ----------
+    epochs : mne.Epochs
+        Preloaded epochs.
+    dtype : numpy.dtype
+        As returned by :func:`check_compute_dtype`.
+
+    Returns
+    -------
+    epochs : mne.Epochs
+    """
+    from copy import deepcopy
+
+    from ._mne_compat import epochs_data
+
+    if np.dtype(dtype) != np.float32:
+        return epochs
+    data = epochs_data(epochs)
+    if data.dtype == np.float32:
+        return epochs
+    # the deep copy is told to take the float32 array for the data (one copy)
+    return deepcopy(epochs, {id(data): np.ascontiguousarray(data, dtype=np.float32)})
+
+
 def channel_ranges(data, picks):
     """Max minus min of each picked channel over all epochs and samples."""
     picks = np.asarray(picks)

@@ -230,6 +230,7 @@ def _cmd_ransac(args):
         random_state=args.random_state,
         picks=_picks(args.picks),
         backend=args.backend,
+        dtype=args.dtype,
         verbose=None,
     ).fit(epochs)
     _echo(*ransac.bad_chs_)
@@ -252,6 +253,7 @@ def _cmd_thresholds(args):
         ch_types=args.ch_types,
         cv=args.cv,
         backend=args.backend,
+        dtype=args.dtype,
         verbose=None,
     )
     _echo(json.dumps({key: float(value) for key, value in reject.items()}, indent=2))
@@ -589,6 +591,18 @@ def _add_data_options(parser, picks=True):
     )
 
 
+def _add_dtype(parser, default="float64"):
+    """``--dtype``: the estimators' precision."""
+    parser.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        default=default,
+        help="precision of the computations: float64 (default, autoreject's exact "
+        "results) or float32 (faster; results may differ slightly)"
+        + ("; with --from-model, default: the model's" if default is None else ""),
+    )
+
+
 def _add_clean_options(parser):
     """The cleaning options shared by ``clean`` and ``batch``."""
     _add_data_options(parser)
@@ -700,6 +714,7 @@ def build_parser():
     clean.add_argument("--model", metavar="MODEL.h5", help="write the fitted model (.h5)")
     clean.add_argument("--report", metavar="REPORT.html", help="write an HTML report")
     clean.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    _add_dtype(clean, default=None)
     clean.set_defaults(func=_cmd_clean)
 
     from ._cli_batch import add_batch_parser
@@ -723,6 +738,7 @@ def build_parser():
     ransac.add_argument("--random-state", type=int, default=435656, metavar="N")
     ransac.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="N")
     ransac.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
+    _add_dtype(ransac)
     ransac.set_defaults(func=_cmd_ransac)
 
     thresholds = sub.add_parser(
@@ -737,6 +753,7 @@ def build_parser():
     thresholds.add_argument("--decim", type=_positive_int, default=1, metavar="N")
     thresholds.add_argument("--cv", type=_positive_int, default=5, metavar="N")
     thresholds.add_argument("--random-state", type=int, metavar="N")
+    _add_dtype(thresholds)
     thresholds.set_defaults(func=_cmd_thresholds)
 
     info = sub.add_parser(

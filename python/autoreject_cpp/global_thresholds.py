@@ -23,7 +23,14 @@ from ._folds import padded_folds
 from ._parallel import blas_single_thread
 from ._docs import fill_doc
 from ._logging import log_level, logger
-from ._validation import check_dtype, check_epochs_type, check_n_epochs, picked_data
+from ._validation import (
+    check_compute_dtype,
+    check_dtype,
+    check_epochs_type,
+    check_n_epochs,
+    compute_epochs,
+    picked_data,
+)
 
 _DEFAULT_CH_TYPES = ("mag", "grad", "eeg", "eog", "hbo", "hbr", "ecog", "seeg")
 
@@ -77,7 +84,14 @@ class _EpochFolds:
 @blas_single_thread
 @fill_doc
 def get_rejection_threshold(
-    epochs, decim=1, random_state=None, ch_types=None, cv=5, verbose=True, backend=None
+    epochs,
+    decim=1,
+    random_state=None,
+    ch_types=None,
+    cv=5,
+    verbose=True,
+    backend=None,
+    dtype="float64",
 ):
     """Estimate a global peak-to-peak ``reject`` dict for each channel type.
 
@@ -99,6 +113,12 @@ def get_rejection_threshold(
     verbose : bool | str | int | None
         Verbosity. Defaults to True.
     %(backend)s
+    dtype : str
+        ``'float64'`` (default) gives autoreject's thresholds exactly.
+        ``'float32'`` converts the data once to float32 and computes the
+        peak-to-peak amplitudes, medians and scores in single precision:
+        faster, with thresholds that may differ slightly. Not available on
+        the ``'cuda'`` backend.
 
     Returns
     -------
@@ -110,6 +130,7 @@ def get_rejection_threshold(
     from .backends import get_backend
 
     check_epochs_type(epochs)
+    dtype = check_compute_dtype(dtype)
     if ch_types is not None and not isinstance(ch_types, (list, tuple, str)):
         raise TypeError(
             f"ch_types must be None, a str or a list of str; got {type(ch_types).__name__}."
@@ -128,6 +149,7 @@ def get_rejection_threshold(
     check_dtype(epochs.get_data(copy=False).dtype)
     if decim > 1:
         epochs = epochs.copy().decimate(decim)
+    epochs = compute_epochs(epochs, dtype)  # float32: the data converted once
     cv = check_cv(cv)
     try:
         n_splits = cv.get_n_splits()

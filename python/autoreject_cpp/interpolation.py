@@ -196,9 +196,13 @@ class Interpolator:
         ``'fast'`` or ``'accurate'``; only used when ``dots`` is None.
     backend : Backend
         Where the batched products run.
+    dtype : str | None
+        Precision of the repairs' products: None (default) that of the data;
+        ``'float32'`` computes them in float32 also on float64 data
+        (``dtype='float32'`` of the estimators).
     """
 
-    def __init__(self, info, picks, dots=None, dots_mode="accurate", backend=None):
+    def __init__(self, info, picks, dots=None, dots_mode="accurate", backend=None, dtype=None):
         from .backends import get_backend
 
         self.info = info
@@ -215,6 +219,7 @@ class Interpolator:
         self._eeg_spline = None
         self._cache = {}
         self.backend = get_backend(backend)
+        self.dtype = None if dtype is None else np.dtype(dtype)
 
     # -- matrices ---------------------------------------------------------
     def _split(self, kind_picks, bad_set):
@@ -302,7 +307,7 @@ class Interpolator:
     # -- application ------------------------------------------------------
     def _apply(self, data, epoch_idx, kind_picks, bads, matrix):
         goods, _ = self._split(kind_picks, set(bads))
-        self.backend.interp_repair(data, epoch_idx, goods, list(bads), matrix)
+        self.backend.interp_repair(data, epoch_idx, goods, list(bads), matrix, dtype=self.dtype)
 
     def repair(self, data, bad_sets):
         """Interpolate, in place, the bad channels of each epoch.
@@ -411,6 +416,8 @@ class Interpolator:
             else:
                 self._prefetch_meg([(p,) for p in kind_picks])
                 matrices = [self.meg_matrix((p,)) for p in kind_picks]
+            if data.dtype == np.float32:  # dtype='float32': float32 products
+                matrices = [np.asarray(m, dtype=np.float32) for m in matrices]
             order = list(kind_picks[1:]) + [kind_picks[0]]
             # epochs in chunks that stay in cache while every channel of the
             # kind is interpolated (each epoch's product is its own BLAS call,

@@ -35,12 +35,14 @@ from ._docs import fill_doc
 from ._logging import log_level, logger, progress, warn
 from ._parallel import blas_single_thread
 from ._validation import (
+    check_compute_dtype,
     check_consensus,
     check_epochs,
     check_epochs_type,
     check_fitted_channels,
     check_int_array,
     check_n_epochs,
+    compute_epochs,
     epochs_checked_once,
     get_picks_by_type,
     handle_picks,
@@ -71,10 +73,11 @@ def _layout_key(info):
     return tuple((ch["ch_name"], ch["kind"], tuple(ch["loc"][:3].tolist())) for ch in info["chs"])
 
 
-def _apply_reject_log(epochs, reject_log, picks, dots, backend, interpolator=None):
+def _apply_reject_log(epochs, reject_log, picks, dots, backend, interpolator=None, dtype=None):
     """A repaired copy of ``epochs`` without the bad epochs of ``reject_log``.
 
-    ``interpolator`` (for the same channels and picks) reuses cached matrices.
+    ``interpolator`` (for the same channels and picks) reuses cached matrices;
+    ``dtype`` is the precision of the repairs of a new one (None: the data's).
     """
     from ._mne_compat import epochs_data, select_epochs
     from .interpolation import Interpolator
@@ -98,7 +101,7 @@ def _apply_reject_log(epochs, reject_log, picks, dots, backend, interpolator=Non
     keep = np.flatnonzero(~bad_mask)
     clean = select_epochs(epochs, keep, reason="AUTOREJECT")
     if interpolator is None:
-        interpolator = Interpolator(epochs.info, picks, dots=dots, backend=backend)
+        interpolator = Interpolator(epochs.info, picks, dots=dots, backend=backend, dtype=dtype)
     interpolator.repair(epochs_data(clean), interp_sets(labels[keep]))
     n_bad = int(bad_mask.sum())
     if n_bad:
@@ -112,7 +115,17 @@ def _apply_reject_log(epochs, reject_log, picks, dots, backend, interpolator=Non
 
 
 def _run_local_reject_cv(
-    epochs, thresh_func, picks, n_interpolate, cv, consensus, dots, verbose, backend, n_jobs=1
+    epochs,
+    thresh_func,
+    picks,
+    n_interpolate,
+    cv,
+    consensus,
+    dots,
+    verbose,
+    backend,
+    n_jobs=1,
+    dtype=None,
 ):
     """Thresholds and the CV loss grid for one channel type.
 
@@ -122,7 +135,8 @@ def _run_local_reject_cv(
         Fitted on all epochs (thresholds).
     loss : array, shape (n_consensus, n_interpolate, n_folds)
     interpolator : Interpolator
-        With the matrices of every bad set met, for reuse.
+        With the matrices of every bad set met, for reuse; its repairs run in
+        ``dtype`` (None: the data's).
     """
     from ._folds import FoldMeans, rmse_to
     from .backends import estimator_backend
@@ -146,7 +160,7 @@ def _run_local_reject_cv(
     medians = [be.median_of_rows(X, test) for _, test in splits]
     del X
 
-    interpolator = Interpolator(epochs.info, picks, dots=dots, backend=be)
+    interpolator = Interpolator(epochs.info, picks, dots=dots, backend=be, dtype=dtype)
     loss = np.zeros((len(consensus), len(n_interpolate), len(splits)))
     # one private copy of the data, repaired for each n_interpolate value in
     # turn and then restored where the repairs wrote
@@ -211,6 +225,15 @@ class AutoReject(BaseEstimator):
     verbose : bool | str | int | None
         Verbosity (MNE convention). Defaults to True.
     %(backend)s
+    dtype : str
+        ``'float64'`` (default) computes in double precision and gives
+        autoreject's decisions exactly. ``'float32'`` converts the data once
+        to float32 and runs the bulk computations (peak-to-peak amplitudes,
+        medians, means of the kept epochs, interpolation) in single
+        precision: faster and half the memory, with thresholds and labels
+        that may differ slightly from float64's. :meth:`transform` still
+        returns float64 epochs (the repaired channels computed in float32).
+        Not available on the ``'cuda'`` backend.
 
     Attributes
     ----------
@@ -251,6 +274,7 @@ class AutoReject(BaseEstimator):
         random_state=None,
         verbose=True,
         backend=None,
+        dtype="float64",
     ):
         self.n_interpolate = n_interpolate
         self.consensus = consensus
@@ -262,6 +286,7 @@ class AutoReject(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.backend = backend
+        self.dtype = dtype
 
     def _grids(self, n_picks):
         if self.n_interpolate is None:
@@ -304,6 +329,9 @@ class AutoReject(BaseEstimator):
         from .thresholds import _METHODS, _compute_thresholds
 
         check_epochs_type(epochs)
+        dtype = check_compute_dtype(self.dtype)
+        # float32: the data converted once, for every step below
+        epochs = compute_epochs(epochs, dtype)
         if self.thresh_method not in _METHODS:
             raise ValueError(
                 f"thresh_method must be one of {', '.join(map(repr, _METHODS))}; "
@@ -339,6 +367,7 @@ class AutoReject(BaseEstimator):
                 method=self.thresh_method,
                 random_state=self.random_state,
                 backend=self.backend,
+                dtype=dtype,
             )
             self.picks_ = picks
             self.cv_ = cv
@@ -360,6 +389,7 @@ class AutoReject(BaseEstimator):
                         self.verbose,
                         self.backend,
                         self.n_jobs,
+                        dtype,
                     )
                 best_i, best_j = np.unravel_index(
                     loss.mean(axis=-1).argmin(), loss.shape[:2]
@@ -418,7 +448,8 @@ class AutoReject(BaseEstimator):
         self._check_fitted()
         check_epochs_type(epochs)
         self._check_channels(epochs)
-        return self._reject_log(epochs, all_peaks(epochs))
+        dtype = check_compute_dtype(self.dtype)
+        return self._reject_log(epochs, all_peaks(compute_epochs(epochs, dtype)))
 
     def _reject_log(self, epochs, peaks):
         from .reject_log import RejectLog
@@ -459,13 +490,17 @@ class AutoReject(BaseEstimator):
         self._check_fitted()
         check_epochs_type(epochs)
         self._check_channels(epochs)
+        dtype = check_compute_dtype(self.dtype)
         with log_level(self.verbose):
             from .backends import estimator_backend
 
             # the peak-to-peak pass needed anyway doubles as the data checks
+            # (float32: on the data converted once; the repairs below write
+            # float32 values into the float64 copy returned)
+            work = compute_epochs(epochs, dtype)
             peaks = check_epochs(
-                epochs, self.picks_, check_flat=False, fitted=True,
-                peaks=lambda: all_peaks(epochs, estimator_backend(self.backend, self.n_jobs)),
+                work, self.picks_, check_flat=False, fitted=True,
+                peaks=lambda: all_peaks(work, estimator_backend(self.backend, self.n_jobs)),
             )  # fmt: skip
             if reject_log is not None and not isinstance(reject_log, RejectLog):
                 raise TypeError(
@@ -480,6 +515,7 @@ class AutoReject(BaseEstimator):
                 self.dots,
                 self.backend,
                 self._interpolator(epochs.info),
+                dtype,
             )
             if len(epochs) and not len(clean):
                 warn(
@@ -500,10 +536,15 @@ class AutoReject(BaseEstimator):
         from .interpolation import Interpolator
 
         key = _layout_key(info)
+        dtype = check_compute_dtype(self.dtype)
         cache = self.__dict__.setdefault("_interpolators", {})
+        if key in cache and cache[key].dtype not in (None, dtype):
+            del cache[key]  # fitted with another dtype (set_params)
         if key not in cache:
             cache.clear()  # one layout at a time
-            cache[key] = Interpolator(info, self.picks_, dots=self.dots, backend=self.backend)
+            cache[key] = Interpolator(
+                info, self.picks_, dots=self.dots, backend=self.backend, dtype=dtype
+            )
         return cache[key]
 
     def fit_transform(self, epochs, return_log=False):

@@ -8,7 +8,7 @@ by either package therefore loads in the other one.
 The layout is described by the named field tuples below; the code never
 selects fields by position, so adding a field cannot shift the others.
 autoreject_cpp writes extra fields that autoreject 0.5.1 ignores on load:
-``backend`` at the top level, ``picks_`` and ``backend`` in each
+``backend`` and ``dtype`` at the top level, ``picks_`` and ``backend`` in each
 ``local_reject_`` entry.
 """
 
@@ -44,8 +44,9 @@ LOCAL_INIT_FIELDS = ("consensus", "n_interpolate", "picks", "verbose", "dots")
 #: attributes learned by each local estimator
 LOCAL_FITTED_FIELDS = ("threshes_", "n_interpolate_", "consensus_")
 
-#: autoreject_cpp-only top-level fields (ignored by autoreject 0.5.1)
-EXTRA_FIELDS = ("backend",)
+#: autoreject_cpp-only top-level fields (ignored by autoreject 0.5.1; absent
+#: from its files, where the defaults apply: ``dtype='float64'``)
+EXTRA_FIELDS = ("backend", "dtype")
 
 #: autoreject_cpp-only local fields, optional on load (absent in upstream files)
 LOCAL_EXTRA_FIELDS = ("picks_", "backend")
@@ -67,7 +68,8 @@ def state_from_autoreject(ar):
     state : dict
         The constructor parameters (``consensus``, ``n_interpolate``,
         ``picks``, ``verbose``, ``n_jobs``, ``cv``, ``random_state``,
-        ``thresh_method`` and, for autoreject_cpp models, ``backend``), the fitted
+        ``thresh_method`` and, for autoreject_cpp models, ``backend`` and
+        ``dtype``), the fitted
         attributes present on the model (``threshes_``, ``n_interpolate_``,
         ``consensus_``, ``dots``, ``picks_``, ``loss_``) and, when fitted,
         ``local_reject_``: a dict mapping each channel type to the state of

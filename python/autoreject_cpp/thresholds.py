@@ -38,9 +38,11 @@ from ._folds import FoldMeans
 from ._parallel import blas_single_thread
 from ._logging import log_level, logger, progress
 from ._validation import (
+    check_compute_dtype,
     check_epochs,
     check_epochs_type,
     check_n_epochs,
+    compute_epochs,
     get_picks_by_type,
     handle_picks,
     picked_channels,
@@ -262,6 +264,7 @@ def _compute_thresholds(
     verbose=None,
     n_jobs=1,
     backend=None,
+    dtype="float64",
 ):
     """:func:`compute_thresholds` with precomputed MEG ``dots`` (internal)."""
     from .backends import estimator_backend
@@ -271,7 +274,10 @@ def _compute_thresholds(
         raise ValueError(
             f"method must be one of {', '.join(map(repr, _METHODS))}; got {method!r}."
         )
+    dtype = check_compute_dtype(dtype)
     check_epochs_type(epochs)
+    # float32: the data converted once (a no-op when a caller already did)
+    epochs = compute_epochs(epochs, dtype)
     with log_level(verbose):
         picks = handle_picks(epochs.info, picks)
         be = estimator_backend(backend, n_jobs)
@@ -307,6 +313,7 @@ def compute_thresholds(
     verbose=True,
     n_jobs=1,
     backend=None,
+    dtype="float64",
 ):
     """Learn a peak-to-peak rejection threshold for every channel.
 
@@ -333,6 +340,13 @@ def compute_thresholds(
         Verbosity (MNE convention). Defaults to True.
     %(n_jobs)s
     %(backend)s
+    dtype : str
+        ``'float64'`` (default) computes in double precision and gives
+        autoreject's thresholds exactly. ``'float32'`` converts the data once
+        to float32 and runs the bulk computations (peak-to-peak amplitudes,
+        medians, means of the kept epochs, interpolation) in single
+        precision: faster, with thresholds that may differ slightly. Not
+        available on the ``'cuda'`` backend.
 
     Returns
     -------
@@ -353,4 +367,5 @@ def compute_thresholds(
         verbose=verbose,
         n_jobs=n_jobs,
         backend=backend,
+        dtype=dtype,
     )

@@ -9,7 +9,10 @@ backend; ``ransac_correlations`` agrees with autoreject's loop to about 1e-15
 relative (the products are summed in another order); ``interp_apply`` is
 NumPy's ``matmul``.
 
-Arrays passed in and returned are NumPy arrays, computed in float64.
+Arrays passed in and returned are NumPy arrays, computed in float64, or in
+float32 when the data are float32 (``dtype='float32'``, the estimators'
+speed option): the kernels then return float32 and the interpolation
+matrices are cast to float32 for the products.
 """
 
 from __future__ import annotations
@@ -171,7 +174,8 @@ class Backend:
     def interp_apply(self, matrix, data):
         """Batched ``matrix @ data[e]`` for every epoch ``e``.
 
-        NumPy's ``matmul`` (BLAS), as autoreject.
+        NumPy's ``matmul`` (BLAS), as autoreject; in float32 (the matrix
+        cast) when ``data`` are float32.
 
         Parameters
         ----------
@@ -182,9 +186,11 @@ class Backend:
         -------
         out : array, shape (n_epochs, n_to, n_times)
         """
+        if data.dtype == np.float32:
+            matrix = np.asarray(matrix, dtype=np.float32)
         return np.matmul(matrix, data)
 
-    def interp_repair(self, data, epochs, goods, bads, matrix):
+    def interp_repair(self, data, epochs, goods, bads, matrix, dtype=None):
         """In place, ``data[e, bads] = matrix @ data[e, goods]`` for each epoch
         ``e`` of ``epochs``, by :meth:`interp_apply`.
 
@@ -205,14 +211,26 @@ class Backend:
         goods, bads : array of int
             Channels interpolated from and to (disjoint).
         matrix : array, shape (len(bads), len(goods))
+        dtype : dtype | None
+            Precision of the products: None (default) that of ``data``;
+            ``np.float32`` computes them in float32 (matrix and gathered
+            channels cast) also for float64 ``data``, which then receive the
+            float32 values.
         """
+        if dtype is None:
+            dtype = data.dtype
+        if np.dtype(dtype) == np.float32:
+            matrix = np.asarray(matrix, dtype=np.float32)
         epochs = np.asarray(epochs)
         goods, bads = np.asarray(goods), np.asarray(bads)
         per_epoch = max(1, len(goods) * data.shape[-1] * data.itemsize)
         step = max(1, REPAIR_CHUNK_BYTES // per_epoch)
         for start in range(0, len(epochs), step):
             rows = epochs[start : start + step, None]
-            data[rows, bads] = self.interp_apply(matrix, data[rows, goods])
+            gathered = data[rows, goods]
+            if gathered.dtype != matrix.dtype and matrix.dtype == np.float32:
+                gathered = gathered.astype(np.float32)
+            data[rows, bads] = self.interp_apply(matrix, gathered)
 
     def ransac_correlations(self, data, mappings, n_resample):
         """RANSAC correlation of each channel with its median prediction.

@@ -1,7 +1,9 @@
 """The kernels of the compiled C++ core (``autoreject_cpp._core``).
 
 :class:`CoreBackend` adapts NumPy-style calls (any shape, an ``axis``) to the
-core's 2-D, C-ordered float64 kernels and back. Importing this module
+core's 2-D, C-ordered kernels and back: float64, or float32 when the data
+are float32 (``dtype='float32'``, the estimators' speed option: the other
+float arguments then go to the core in float32 too). Importing this module
 imports the extension module, which starts no thread and touches no GPU:
 the core detects what the machine offers on first use.
 """
@@ -20,10 +22,20 @@ from ._common import check_prefix_args, ransac_subsets
 CORE_BACKENDS = ("scalar", "openmp", "cuda")
 
 
-def _float64_rows(x, n_rows):
-    """``x`` as a C-ordered float64 array of ``n_rows`` rows (a view when
-    it already is one)."""
-    return np.ascontiguousarray(x, dtype=np.float64).reshape(n_rows, -1)
+#: the precisions of the core's kernels
+_KERNEL_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _kernel_dtype(x):
+    """The precision the core runs ``x``'s kernels in: float32 for float32
+    data, float64 for anything else (converted)."""
+    return np.float32 if np.asarray(x).dtype == np.float32 else np.float64
+
+
+def _float64_rows(x, n_rows, dtype=np.float64):
+    """``x`` as a C-ordered array of ``n_rows`` rows in ``dtype`` (float64
+    unless told; a view when it already is one)."""
+    return np.ascontiguousarray(x, dtype=dtype).reshape(n_rows, -1)
 
 
 def _rows_index(rows, n_rows):
@@ -65,7 +77,7 @@ class CoreBackend(Backend):
 
     def ptp(self, x, axis=-1):
         x = np.asarray(x)
-        if x.dtype != np.float64 or x.ndim == 0 or x.size == 0:
+        if x.dtype not in _KERNEL_DTYPES or x.ndim == 0 or x.size == 0:
             return np.ptp(x, axis=axis)  # NumPy's semantics for the odd cases
         if axis is None:
             axes = tuple(range(x.ndim))
@@ -74,28 +86,28 @@ class CoreBackend(Backend):
         kept = [a for a in range(x.ndim) if a not in axes]
         shape = tuple(x.shape[a] for a in kept)
         work = np.transpose(x, kept + list(axes))
-        out = _core.ptp(_float64_rows(work, int(np.prod(shape))), **self._kw)
+        out = _core.ptp(_float64_rows(work, int(np.prod(shape)), x.dtype), **self._kw)
         out = out.reshape(shape)
         return out[()] if out.ndim == 0 else out
 
     def median(self, x, axis=0):
         x = np.asarray(x)
-        if x.ndim == 0 or x.dtype != np.float64:
+        if x.ndim == 0 or x.dtype not in _KERNEL_DTYPES:
             return np.median(x, axis=axis)
         work = np.moveaxis(x, axis, 0)
         if work.shape[0] == 0 or work[0].size == 0:
             return np.median(x, axis=axis)
         rows = np.arange(work.shape[0], dtype=np.int64)
-        out = _core.median_rows(_float64_rows(work, len(work)), rows, **self._kw)
+        out = _core.median_rows(_float64_rows(work, len(work), x.dtype), rows, **self._kw)
         out = out.reshape(work.shape[1:])
         return out[()] if out.ndim == 0 else out
 
     def median_of_rows(self, x, rows):
         x = np.asarray(x)
         rows = _rows_index(rows, len(x))
-        if x.dtype != np.float64 or len(rows) == 0 or x[0].size == 0:
+        if x.dtype not in _KERNEL_DTYPES or len(rows) == 0 or x[0].size == 0:
             return np.median(x[rows], axis=0)
-        out = _core.median_rows(_float64_rows(x, len(x)), rows, **self._kw)
+        out = _core.median_rows(_float64_rows(x, len(x), x.dtype), rows, **self._kw)
         out = out.reshape(x.shape[1:])
         return out[()] if out.ndim == 0 else out
 
@@ -106,7 +118,7 @@ class CoreBackend(Backend):
         check_prefix_args(data.shape[0], order, cuts)
         order = _rows_index(order[: cuts[-1]], data.shape[0])
         out = _core.prefix_sums(
-            _float64_rows(data, data.shape[0]),
+            _float64_rows(data, data.shape[0], _kernel_dtype(data)),
             order,
             cuts.astype(np.int64, copy=False),
             **self._kw,
@@ -115,11 +127,12 @@ class CoreBackend(Backend):
 
     def kept_means(self, data, train_idx, train_keys, bounds):
         data = np.asarray(data)
+        dtype = _kernel_dtype(data)
         return _core.kept_means(
-            _float64_rows(data, data.shape[0]),
+            _float64_rows(data, data.shape[0], dtype),
             np.asarray(train_idx, dtype=np.int64),
-            np.asarray(train_keys, dtype=np.float64),
-            np.asarray(bounds, dtype=np.float64),
+            np.asarray(train_keys, dtype=dtype),
+            np.asarray(bounds, dtype=dtype),
             **self._kw,
         )
 
@@ -134,19 +147,25 @@ class CoreBackend(Backend):
         arrays as the core takes them."""
         data = np.asarray(data)
         medians = np.asarray(medians)
+        dtype = _kernel_dtype(data)
         return kernel(
-            _float64_rows(data, data.shape[0]),
+            _float64_rows(data, data.shape[0], dtype),
             np.asarray(train_idx, dtype=np.int64),
-            np.asarray(train_keys, dtype=np.float64),
-            np.asarray(bounds, dtype=np.float64),
-            _float64_rows(medians, medians.shape[0]),
+            np.asarray(train_keys, dtype=dtype),
+            np.asarray(bounds, dtype=dtype),
+            _float64_rows(medians, medians.shape[0], dtype),
             **self._kw,
         )
 
     def ransac_correlations(self, data, mappings, n_resample):
         cols, counts, weights = ransac_subsets(mappings, n_resample)
+        dtype = _kernel_dtype(data)
         return _core.ransac_correlations(
-            np.ascontiguousarray(data, dtype=np.float64), cols, counts, weights, **self._kw
+            np.ascontiguousarray(data, dtype=dtype),
+            cols,
+            counts,
+            np.ascontiguousarray(weights, dtype=dtype),
+            **self._kw,
         )
 
 
