@@ -25,12 +25,23 @@ AUTOREJECT_ISA_BEGIN
 namespace detail {
 
 /// Runs body(0), ..., body(n - 1) on the backend named by `exec`.
+///
+/// With the cuda backend, host loops (the header templates, the pipeline's own
+/// loops) run on the host's threads as with openmp (serially without OpenMP):
+/// only the dispatch:: entry points have device kernels.
 template <class Body>
 void for_each_task(const Exec& exec, std::int64_t n, Body&& body) {
     if (n <= 0) {
         return;
     }
-    switch (exec.backend) {
+    // (whether cuda is usable was checked by the caller: every kernel calls check_exec)
+#if defined(AUTOREJECT_HAVE_OPENMP)
+    constexpr Backend kHostThreads = Backend::OpenMP;
+#else
+    constexpr Backend kHostThreads = Backend::Scalar;
+#endif
+    const Backend host = exec.backend == Backend::Cuda ? kHostThreads : exec.backend;
+    switch (host) {
         case Backend::Scalar:
             for (std::int64_t i = 0; i < n; ++i) {
                 body(i);
@@ -60,7 +71,7 @@ void for_each_task(const Exec& exec, std::int64_t n, Body&& body) {
 #endif
         }
         case Backend::Cuda:
-            break;
+            break;  // mapped to the host's threads above
     }
     throw std::invalid_argument("backend '" + backend_name(exec.backend) +
                                 "' is not compiled into this build; resolve the backend with "

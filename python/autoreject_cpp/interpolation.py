@@ -197,9 +197,10 @@ class Interpolator:
     backend : Backend
         Where the batched products run.
     dtype : str | None
-        Precision of the repairs' products: None (default) that of the data;
-        ``'float32'`` computes them in float32 also on float64 data
-        (``dtype='float32'`` of the estimators).
+        Precision of the products: None or ``'float64'`` (default) as NumPy
+        promotes the float64 matrices and the data (autoreject's products);
+        ``'float32'`` computes them in float32 (``dtype='float32'`` of the
+        estimators).
     """
 
     def __init__(self, info, picks, dots=None, dots_mode="accurate", backend=None, dtype=None):
@@ -416,7 +417,7 @@ class Interpolator:
             else:
                 self._prefetch_meg([(p,) for p in kind_picks])
                 matrices = [self.meg_matrix((p,)) for p in kind_picks]
-            if data.dtype == np.float32:  # dtype='float32': float32 products
+            if self.dtype == np.float32:  # dtype='float32': float32 products
                 matrices = [np.asarray(m, dtype=np.float32) for m in matrices]
             order = list(kind_picks[1:]) + [kind_picks[0]]
             # epochs in chunks that stay in cache while every channel of the

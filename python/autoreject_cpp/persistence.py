@@ -368,7 +368,8 @@ def read_autoreject_state(fname):
                 f"'{HDF5_TITLE}' entry). Was it written by AutoReject.save?"
             ) from None
         raise ValueError(f"{path} holds no valid AutoReject model: {err}") from err
-    except (OSError, TypeError, KeyError) as err:
+    except (OSError, TypeError, KeyError, AttributeError) as err:
+        # (h5io meets a damaged object header as a missing node: AttributeError)
         raise OSError(
             f"Could not read an AutoReject model from {path}: the file is not "
             f"a valid HDF5 file or is corrupted ({err}). Save the model again."

@@ -178,7 +178,7 @@ def _compute_thresh(
 
 
 def _thresholds_one_type(
-    epochs, picks, method, random_state, augment, dots, n_jobs, backend
+    epochs, picks, method, random_state, augment, dots, n_jobs, backend, dtype=None
 ):
     from joblib import Parallel, delayed
     from sklearn.model_selection import StratifiedShuffleSplit
@@ -194,7 +194,7 @@ def _thresholds_one_type(
     # (``data[:, picks]`` is not): column i is channel picks[i]
     if augment:
         interp = Interpolator(
-            epochs.info, picks, dots=dots, dots_mode="fast", backend=backend
+            epochs.info, picks, dots=dots, dots_mode="fast", backend=backend, dtype=dtype
         )
         logger.info("Creating augmented epochs")
         # the epochs, then their leave-one-out versions, in one array
@@ -296,7 +296,7 @@ def _compute_thresholds(
         for _, this_picks in get_picks_by_type(epochs.info, picks):
             threshes.update(
                 _thresholds_one_type(
-                    epochs, this_picks, method, random_state, augment, dots, n_jobs, be
+                    epochs, this_picks, method, random_state, augment, dots, n_jobs, be, dtype
                 )
             )
     return threshes

@@ -152,7 +152,9 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
                          const T* weights, const RansacShape& s, T* out, const Exec& exec = {}) {
     check_exec(exec);
     detail::check_ransac(cols, counts, s);
-    constexpr std::size_t block = 32;  // samples: the predictions and sources stay in L1
+    // samples per block: 256 bytes of each prediction row (32 doubles, 64 floats), so that
+    // the predictions and sources stay in L1 and sparse_prediction's four vectors fit
+    constexpr std::size_t block = 256 / sizeof(T);
     // Each task copies its epoch into a page-aligned buffer, rows padded with zeros to
     // whole blocks, and keeps the predictions a fixed 512 bytes after it: where the
     // predictions' stores fall relative to the sources' loads modulo 4 KiB is then the

@@ -11,8 +11,8 @@ NumPy's ``matmul``.
 
 Arrays passed in and returned are NumPy arrays, computed in float64, or in
 float32 when the data are float32 (``dtype='float32'``, the estimators'
-speed option): the kernels then return float32 and the interpolation
-matrices are cast to float32 for the products.
+speed option: the kernels then return float32, and the interpolation
+products run in float32 when asked for with ``dtype``).
 """
 
 from __future__ import annotations
@@ -174,8 +174,8 @@ class Backend:
     def interp_apply(self, matrix, data):
         """Batched ``matrix @ data[e]`` for every epoch ``e``.
 
-        NumPy's ``matmul`` (BLAS), as autoreject; in float32 (the matrix
-        cast) when ``data`` are float32.
+        NumPy's ``matmul`` (BLAS), as autoreject: in the precision NumPy
+        promotes the operands to (a float64 matrix gives float64 products).
 
         Parameters
         ----------
@@ -186,8 +186,6 @@ class Backend:
         -------
         out : array, shape (n_epochs, n_to, n_times)
         """
-        if data.dtype == np.float32:
-            matrix = np.asarray(matrix, dtype=np.float32)
         return np.matmul(matrix, data)
 
     def interp_repair(self, data, epochs, goods, bads, matrix, dtype=None):
@@ -212,14 +210,13 @@ class Backend:
             Channels interpolated from and to (disjoint).
         matrix : array, shape (len(bads), len(goods))
         dtype : dtype | None
-            Precision of the products: None (default) that of ``data``;
-            ``np.float32`` computes them in float32 (matrix and gathered
-            channels cast) also for float64 ``data``, which then receive the
-            float32 values.
+            Precision of the products: None (default) as NumPy promotes the
+            operands (a float64 matrix on float32 data gives float64 products,
+            as autoreject computes them); ``np.float32`` (the estimators'
+            ``dtype='float32'``) computes them in float32 (matrix and gathered
+            channels cast), also for float64 ``data``.
         """
-        if dtype is None:
-            dtype = data.dtype
-        if np.dtype(dtype) == np.float32:
+        if dtype is not None and np.dtype(dtype) == np.float32:
             matrix = np.asarray(matrix, dtype=np.float32)
         epochs = np.asarray(epochs)
         goods, bads = np.asarray(goods), np.asarray(bads)
