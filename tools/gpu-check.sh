@@ -6,9 +6,10 @@
 #      -DAUTOREJECT_WITH_CUDA=ON (one build directory);
 #   2. run the CUDA Catch2 tests ([cuda]: registry, every kernel on cuda against scalar,
 #      with and without forced chunking);
-#   3. run pytest's CUDA tests (tests/python/test_cuda_backend.py, and test_backends.py,
-#      whose kernel tests include cuda where it is available) on a copy of python/ with
-#      the fresh module;
+#   3. run pytest's CUDA tests (tests/python/test_cuda_backend.py, and test_backends.py and
+#      test_float32.py, whose kernel tests include cuda where it is available), then the
+#      stored autoreject 0.5.1 references (test_retrocompat.py) with AUTOREJECT_BACKEND=cuda,
+#      on a copy of python/ with the fresh module;
 #   4. time the scalar, openmp and cuda kernels on the EEGMMIDB recordings of the shared
 #      data (232 x 64 x 641) and on a simulated recording (1000 epochs x 128 channels x
 #      1000 samples), checking cuda's results against scalar's, into a JSON file:
@@ -78,9 +79,14 @@ cp "$build"/_core*.so "$pkg/autoreject_cpp/"
 expect=0
 [ "$cuda" = ON ] && expect=1
 
-step "pytest: CUDA tests and the backends' kernel tests"
+step "pytest: CUDA tests, the backends' kernel tests and float32 (cuda included)"
 AUTOREJECT_EXPECT_CUDA=$expect PYTHONPATH="$pkg" "$py" -m pytest -q -p no:cacheprovider \
-  -rs tests/python/test_cuda_backend.py tests/python/test_backends.py || status=1
+  -rs tests/python/test_cuda_backend.py tests/python/test_backends.py \
+  tests/python/test_float32.py || status=1
+
+step "pytest: autoreject 0.5.1's stored decisions with AUTOREJECT_BACKEND=$([ "$cuda" = ON ] && echo cuda || echo auto)"
+AUTOREJECT_BACKEND=$([ "$cuda" = ON ] && echo cuda || echo auto) PYTHONPATH="$pkg" "$py" -m pytest -q \
+  -p no:cacheprovider -rs tests/python/test_retrocompat.py || status=1
 
 step "benchmark: scalar, openmp and cuda kernels"
 PYTHONPATH="$pkg" OUT_JSON="$out_dir/gpu_check.json" SIM_SHAPE="$sim_shape" \

@@ -233,7 +233,6 @@ class AutoReject(BaseEstimator):
         precision: faster and half the memory, with thresholds and labels
         that may differ slightly from float64's. :meth:`transform` still
         returns float64 epochs (the repaired channels computed in float32).
-        Not available on the ``'cuda'`` backend.
 
     Attributes
     ----------

@@ -97,7 +97,7 @@ class Ransac(BaseEstimator):
         float32 and computes the predictions and correlations in single
         precision: faster, with correlations that differ by about 1e-6 and
         so, rarely, another bad channel. :meth:`transform` interpolates with
-        MNE (float64) either way. Not available on the ``'cuda'`` backend.
+        MNE (float64) either way.
 
     Attributes
     ----------

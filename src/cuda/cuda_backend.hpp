@@ -1,5 +1,6 @@
 // Copyright (c) autoreject_cpp developers. SPDX-License-Identifier: BSD-3-Clause
-// The CUDA backend's float64 kernels (private to src/; built only with AUTOREJECT_HAVE_CUDA).
+// The CUDA backend's kernels, float64 and float32 (private to src/; built only with
+// AUTOREJECT_HAVE_CUDA).
 //
 // Each function takes the arguments of the dispatch:: entry point of the same name, checks
 // them as the CPU kernels do (std::invalid_argument), copies the inputs to the current
@@ -19,27 +20,32 @@ namespace autoreject {
 namespace cuda {
 
 /// dispatch::ptp on the GPU.
-void ptp(const double* x, std::size_t n_rows, std::size_t n_cols, double* out);
+template <class T>
+void ptp(const T* x, std::size_t n_rows, std::size_t n_cols, T* out);
 /// dispatch::median_rows on the GPU.
-void median_rows(const double* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
-                 std::size_t n_sel, double* out);
+template <class T>
+void median_rows(const T* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
+                 std::size_t n_sel, T* out);
 /// dispatch::kept_means on the GPU.
-void kept_means(const double* data, const long long* train_idx, const double* train_keys,
-                const double* bounds, const KeptMeansShape& s, double* out);
+template <class T>
+void kept_means(const T* data, const long long* train_idx, const T* train_keys, const T* bounds,
+                const KeptMeansShape& s, T* out);
 /// dispatch::threshold_losses on the GPU (the mean over folds on the host).
-void threshold_losses(const double* data, const long long* train_idx, const double* train_keys,
-                      const double* bounds, const double* medians, const KeptMeansShape& s,
-                      double* out);
+template <class T>
+void threshold_losses(const T* data, const long long* train_idx, const T* train_keys,
+                      const T* bounds, const T* medians, const KeptMeansShape& s, T* out);
 /// dispatch::threshold_scores on the GPU.
-void threshold_scores(const double* data, const long long* train_idx, const double* train_keys,
-                      const double* bounds, const double* medians, const KeptMeansShape& s,
-                      double* out);
+template <class T>
+void threshold_scores(const T* data, const long long* train_idx, const T* train_keys,
+                      const T* bounds, const T* medians, const KeptMeansShape& s, T* out);
 /// dispatch::prefix_sums on the GPU.
-void prefix_sums(const double* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
-                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, double* out);
+template <class T>
+void prefix_sums(const T* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
+                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, T* out);
 /// dispatch::ransac_correlations on the GPU.
-void ransac_correlations(const double* data, const long long* cols, const long long* counts,
-                         const double* weights, const RansacShape& s, double* out);
+template <class T>
+void ransac_correlations(const T* data, const long long* cols, const long long* counts,
+                         const T* weights, const RansacShape& s, T* out);
 
 }  // namespace cuda
 }  // namespace autoreject

@@ -171,15 +171,16 @@ void chunked(const char* kernel, std::size_t n_units, std::size_t unit_bytes, Ru
          i += static_cast<std::size_t>(blockDim.x) * gridDim.x)
 
 // one thread per row
-__global__ void ptp_kernel(const double* x, std::size_t n_rows, std::size_t n_cols, double* out) {
+template <class T>
+__global__ void ptp_kernel(const T* x, std::size_t n_rows, std::size_t n_cols, T* out) {
     AUTOREJECT_GRID_LOOP(i, n_rows) {
         out[i] = kernels::ptp_row(x + i * n_cols, static_cast<std::ptrdiff_t>(n_cols));
     }
 }
 
 // one thread per column of `packed` (n_sel, width): its median by selection in `scratch`
-__global__ void median_kernel(double* packed, std::size_t n_sel, std::size_t width, double* scratch,
-                              double* out) {
+template <class T>
+__global__ void median_kernel(T* packed, std::size_t n_sel, std::size_t width, T* scratch, T* out) {
     AUTOREJECT_GRID_LOOP(c, width) {
         kernels::column_medians(packed + c, n_sel, width, std::size_t(1), scratch + c * n_sel,
                                 out + c);
@@ -187,21 +188,23 @@ __global__ void median_kernel(double* packed, std::size_t n_sel, std::size_t wid
 }
 
 // one thread per column of `packed` (n_used, width), rows summed in `order`
-__global__ void prefix_kernel(const double* packed, std::size_t width, const long long* order,
-                              const long long* cuts, std::size_t n_cuts, double* out) {
+template <class T>
+__global__ void prefix_kernel(const T* packed, std::size_t width, const long long* order,
+                              const long long* cuts, std::size_t n_cuts, T* out) {
     AUTOREJECT_GRID_LOOP(c, width) {
-        double rest[1];
-        double r[8];
-        double spill[kMaxLevels];
+        T rest[1];
+        T r[8];
+        T spill[kMaxLevels];
         kernels::prefix_sums_columns(packed, width, order, cuts, n_cuts, c, std::size_t(1), out + c,
                                      width, rest, r, spill);
     }
 }
 
 // one thread per (bound, fold, sample) of bounds [c0, c0 + n_c): means (n_c, n_folds, n_times)
-__global__ void kept_means_kernel(const double* data, const long long* train_idx,
-                                  const double* train_keys, const double* bounds, KeptMeansShape s,
-                                  std::size_t c0, std::size_t n_c, double* means) {
+template <class T>
+__global__ void kept_means_kernel(const T* data, const long long* train_idx, const T* train_keys,
+                                  const T* bounds, KeptMeansShape s, std::size_t c0,
+                                  std::size_t n_c, T* means) {
     AUTOREJECT_GRID_LOOP(i, n_c * s.n_folds * s.n_times) {
         const std::size_t t = i % s.n_times;
         const std::size_t f = (i / s.n_times) % s.n_folds;
@@ -215,26 +218,28 @@ __global__ void kept_means_kernel(const double* data, const long long* train_idx
 }
 
 // one thread per (bound, fold): -rmse against the fold's median; the means are its scratch
-__global__ void scores_kernel(double* means, const double* medians, KeptMeansShape s,
-                              std::size_t n_c, double* out) {
+template <class T>
+__global__ void scores_kernel(T* means, const T* medians, KeptMeansShape s, std::size_t n_c,
+                              T* out) {
     AUTOREJECT_GRID_LOOP(i, n_c * s.n_folds) {
         const std::size_t f = i % s.n_folds;
-        double* mean = means + i * s.n_times;
+        T* mean = means + i * s.n_times;
         out[i] = -kernels::rmse(medians + f * s.n_times, mean, s.n_times, mean);
     }
 }
 
 // one thread per (epoch, channel): the predictions of each sample by every resample, their
 // median, and the correlation summed in time order; `scratch` holds n_resample per thread
-__global__ void ransac_kernel(const double* data, const long long* cols, const long long* counts,
-                              const double* weights, RansacShape s, std::size_t n_e,
-                              double* scratch, double* out) {
+template <class T>
+__global__ void ransac_kernel(const T* data, const long long* cols, const long long* counts,
+                              const T* weights, RansacShape s, std::size_t n_e, T* scratch,
+                              T* out) {
     AUTOREJECT_GRID_LOOP(i, n_e * s.n_channels) {
         const std::size_t c = i % s.n_channels;
-        const double* epoch = data + (i / s.n_channels) * s.n_channels * s.n_times;
-        const double* xc = epoch + c * s.n_times;
-        double* pred = scratch + i * s.n_resample;
-        kernels::Correlation<double> corr;
+        const T* epoch = data + (i / s.n_channels) * s.n_channels * s.n_times;
+        const T* xc = epoch + c * s.n_times;
+        T* pred = scratch + i * s.n_resample;
+        kernels::Correlation<T> corr;
         for (std::size_t t = 0; t < s.n_times; ++t) {
             for (std::size_t r = 0; r < s.n_resample; ++r) {
                 kernels::sparse_prediction(epoch, s.n_times, cols + r * s.k_max,
@@ -251,29 +256,31 @@ __global__ void ransac_kernel(const double* data, const long long* cols, const l
 #undef AUTOREJECT_GRID_LOOP
 
 // `src` rows rows[0..n) restricted to columns [c0, c0 + w), packed into (n, w)
-void pack_rows(const double* src, std::size_t n_cols, const long long* rows, std::size_t n,
-               std::size_t c0, std::size_t w, std::vector<double>& packed) {
+template <class T>
+void pack_rows(const T* src, std::size_t n_cols, const long long* rows, std::size_t n,
+               std::size_t c0, std::size_t w, std::vector<T>& packed) {
     packed.resize(n * w);
     for (std::size_t i = 0; i < n; ++i) {
         std::memcpy(packed.data() + i * w, src + static_cast<std::size_t>(rows[i]) * n_cols + c0,
-                    w * sizeof(double));
+                    w * sizeof(T));
     }
 }
 
 // the threshold scores of bounds [0, n_bounds) into out (n_bounds, n_folds)
-void scores_or_means(const double* data, const long long* train_idx, const double* train_keys,
-                     const double* bounds, const double* medians, const KeptMeansShape& s,
-                     double* out, bool scores) {
-    DeviceBuffer<double> d_data(data, s.n_rows * s.n_times, "data");
+template <class T>
+void scores_or_means(const T* data, const long long* train_idx, const T* train_keys,
+                     const T* bounds, const T* medians, const KeptMeansShape& s, T* out,
+                     bool scores) {
+    DeviceBuffer<T> d_data(data, s.n_rows * s.n_times, "data");
     DeviceBuffer<long long> d_idx(train_idx, s.n_folds * s.n_train, "train_idx");
-    DeviceBuffer<double> d_keys(train_keys, s.n_folds * s.n_train, "train_keys");
-    DeviceBuffer<double> d_bounds(bounds, s.n_bounds * s.n_folds, "bounds");
-    DeviceBuffer<double> d_medians(medians, scores ? s.n_folds * s.n_times : 0, "medians");
-    const std::size_t unit = (s.n_folds * s.n_times + (scores ? s.n_folds : 0)) * sizeof(double);
+    DeviceBuffer<T> d_keys(train_keys, s.n_folds * s.n_train, "train_keys");
+    DeviceBuffer<T> d_bounds(bounds, s.n_bounds * s.n_folds, "bounds");
+    DeviceBuffer<T> d_medians(medians, scores ? s.n_folds * s.n_times : 0, "medians");
+    const std::size_t unit = (s.n_folds * s.n_times + (scores ? s.n_folds : 0)) * sizeof(T);
     chunked(scores ? "threshold_scores" : "kept_means", s.n_bounds, unit,
             [&](std::size_t c0, std::size_t n_c) {
-                DeviceBuffer<double> d_means(n_c * s.n_folds * s.n_times, "the kept means");
-                DeviceBuffer<double> d_scores(scores ? n_c * s.n_folds : 0, "the scores");
+                DeviceBuffer<T> d_means(n_c * s.n_folds * s.n_times, "the kept means");
+                DeviceBuffer<T> d_scores(scores ? n_c * s.n_folds : 0, "the scores");
                 kept_means_kernel<<<blocks_for(n_c * s.n_folds * s.n_times), kThreads>>>(
                     d_data.get(), d_idx.get(), d_keys.get(), d_bounds.get(), s, c0, n_c,
                     d_means.get());
@@ -294,67 +301,70 @@ void scores_or_means(const double* data, const long long* train_idx, const doubl
 
 // ---- entry points -----------------------------------------------------------------------
 
-void ptp(const double* x, std::size_t n_rows, std::size_t n_cols, double* out) {
+template <class T>
+void ptp(const T* x, std::size_t n_rows, std::size_t n_cols, T* out) {
     require(n_cols > 0 || n_rows == 0,
             "ptp: each row must hold at least one value (n_cols = 0); a peak-to-peak amplitude "
             "of nothing is undefined");
     if (n_rows == 0) {
         return;
     }
-    chunked("ptp", n_rows, (n_cols + 1) * sizeof(double), [&](std::size_t r0, std::size_t n) {
-        DeviceBuffer<double> d_x(x + r0 * n_cols, n * n_cols, "x");
-        DeviceBuffer<double> d_out(n, "the amplitudes");
+    chunked("ptp", n_rows, (n_cols + 1) * sizeof(T), [&](std::size_t r0, std::size_t n) {
+        DeviceBuffer<T> d_x(x + r0 * n_cols, n * n_cols, "x");
+        DeviceBuffer<T> d_out(n, "the amplitudes");
         ptp_kernel<<<blocks_for(n), kThreads>>>(d_x.get(), n, n_cols, d_out.get());
         check_launch("ptp_kernel");
         d_out.download(out + r0, n, "the amplitudes");
     });
 }
 
-void median_rows(const double* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
-                 std::size_t n_sel, double* out) {
+template <class T>
+void median_rows(const T* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
+                 std::size_t n_sel, T* out) {
     require(n_sel > 0, "median_rows: rows is empty; a median needs at least one row");
     require_indices(rows, n_sel, n_rows, "rows", "a row of x");
-    std::vector<double> packed;
-    chunked("median_rows", n_cols, (2 * n_sel + 1) * sizeof(double),
-            [&](std::size_t c0, std::size_t w) {
-                DeviceBuffer<double> d_packed(n_sel * w, "the selected rows");
-                DeviceBuffer<double> d_scratch(n_sel * w, "the selection scratch");
-                DeviceBuffer<double> d_out(w, "the medians");
-                pack_rows(x, n_cols, rows, n_sel, c0, w, packed);
-                d_packed.upload(packed.data(), n_sel * w, "the selected rows");
-                median_kernel<<<blocks_for(w), kThreads>>>(d_packed.get(), n_sel, w,
-                                                           d_scratch.get(), d_out.get());
-                check_launch("median_kernel");
-                d_out.download(out + c0, w, "the medians");
-            });
+    std::vector<T> packed;
+    chunked("median_rows", n_cols, (2 * n_sel + 1) * sizeof(T), [&](std::size_t c0, std::size_t w) {
+        DeviceBuffer<T> d_packed(n_sel * w, "the selected rows");
+        DeviceBuffer<T> d_scratch(n_sel * w, "the selection scratch");
+        DeviceBuffer<T> d_out(w, "the medians");
+        pack_rows(x, n_cols, rows, n_sel, c0, w, packed);
+        d_packed.upload(packed.data(), n_sel * w, "the selected rows");
+        median_kernel<<<blocks_for(w), kThreads>>>(d_packed.get(), n_sel, w, d_scratch.get(),
+                                                   d_out.get());
+        check_launch("median_kernel");
+        d_out.download(out + c0, w, "the medians");
+    });
 }
 
-void kept_means(const double* data, const long long* train_idx, const double* train_keys,
-                const double* bounds, const KeptMeansShape& s, double* out) {
+template <class T>
+void kept_means(const T* data, const long long* train_idx, const T* train_keys, const T* bounds,
+                const KeptMeansShape& s, T* out) {
     detail::check_kept_shape(s, train_idx);
-    scores_or_means(data, train_idx, train_keys, bounds, nullptr, s, out, false);
+    scores_or_means<T>(data, train_idx, train_keys, bounds, nullptr, s, out, false);
 }
 
-void threshold_scores(const double* data, const long long* train_idx, const double* train_keys,
-                      const double* bounds, const double* medians, const KeptMeansShape& s,
-                      double* out) {
+template <class T>
+void threshold_scores(const T* data, const long long* train_idx, const T* train_keys,
+                      const T* bounds, const T* medians, const KeptMeansShape& s, T* out) {
     detail::check_kept_shape(s, train_idx);
-    scores_or_means(data, train_idx, train_keys, bounds, medians, s, out, true);
+    scores_or_means<T>(data, train_idx, train_keys, bounds, medians, s, out, true);
 }
 
-void threshold_losses(const double* data, const long long* train_idx, const double* train_keys,
-                      const double* bounds, const double* medians, const KeptMeansShape& s,
-                      double* out) {
-    std::vector<double> scores(s.n_bounds * s.n_folds);
-    threshold_scores(data, train_idx, train_keys, bounds, medians, s, scores.data());
+template <class T>
+void threshold_losses(const T* data, const long long* train_idx, const T* train_keys,
+                      const T* bounds, const T* medians, const KeptMeansShape& s, T* out) {
+    std::vector<T> scores(s.n_bounds * s.n_folds);
+    cuda::threshold_scores<T>(data, train_idx, train_keys, bounds, medians, s, scores.data());
     for (std::size_t c = 0; c < s.n_bounds; ++c) {
         out[c] = -kernels::numpy_mean(scores.data() + c * s.n_folds,
                                       static_cast<std::ptrdiff_t>(s.n_folds));
     }
 }
 
-void prefix_sums(const double* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
-                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, double* out) {
+template <class T>
+void prefix_sums(const T* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
+                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, T* out) {
     detail::check_prefix_sums(n_rows, order, n_order, cuts, n_cuts);
     const auto n_used = static_cast<std::size_t>(cuts[n_cuts - 1]);
     if (kernels::pairwise_rows_levels(static_cast<std::ptrdiff_t>(n_used)) > kMaxLevels) {
@@ -368,12 +378,12 @@ void prefix_sums(const double* data, std::size_t n_rows, std::size_t n_cols, con
     }
     DeviceBuffer<long long> d_order(iota.data(), n_used, "order");
     DeviceBuffer<long long> d_cuts(cuts, n_cuts, "cuts");
-    std::vector<double> packed;
-    std::vector<double> chunk_out;
-    chunked("prefix_sums", n_cols, (n_used + n_cuts) * sizeof(double),
+    std::vector<T> packed;
+    std::vector<T> chunk_out;
+    chunked("prefix_sums", n_cols, (n_used + n_cuts) * sizeof(T),
             [&](std::size_t c0, std::size_t w) {
-                DeviceBuffer<double> d_packed(n_used * w, "the ordered rows");
-                DeviceBuffer<double> d_out(n_cuts * w, "the prefix sums");
+                DeviceBuffer<T> d_packed(n_used * w, "the ordered rows");
+                DeviceBuffer<T> d_out(n_cuts * w, "the prefix sums");
                 pack_rows(data, n_cols, order, n_used, c0, w, packed);
                 d_packed.upload(packed.data(), n_used * w, "the ordered rows");
                 prefix_kernel<<<blocks_for(w), kThreads>>>(d_packed.get(), w, d_order.get(),
@@ -382,24 +392,24 @@ void prefix_sums(const double* data, std::size_t n_rows, std::size_t n_cols, con
                 chunk_out.resize(n_cuts * w);
                 d_out.download(chunk_out.data(), n_cuts * w, "the prefix sums");
                 for (std::size_t i = 0; i < n_cuts; ++i) {
-                    std::memcpy(out + i * n_cols + c0, chunk_out.data() + i * w,
-                                w * sizeof(double));
+                    std::memcpy(out + i * n_cols + c0, chunk_out.data() + i * w, w * sizeof(T));
                 }
             });
 }
 
-void ransac_correlations(const double* data, const long long* cols, const long long* counts,
-                         const double* weights, const RansacShape& s, double* out) {
+template <class T>
+void ransac_correlations(const T* data, const long long* cols, const long long* counts,
+                         const T* weights, const RansacShape& s, T* out) {
     detail::check_ransac(cols, counts, s);
     DeviceBuffer<long long> d_cols(cols, s.n_resample * s.k_max, "cols");
     DeviceBuffer<long long> d_counts(counts, s.n_resample, "counts");
-    DeviceBuffer<double> d_weights(weights, s.n_resample * s.n_channels * s.k_max, "weights");
+    DeviceBuffer<T> d_weights(weights, s.n_resample * s.n_channels * s.k_max, "weights");
     const std::size_t per_epoch = s.n_channels * s.n_times;
-    const std::size_t unit = (per_epoch + s.n_channels * (s.n_resample + 1)) * sizeof(double);
+    const std::size_t unit = (per_epoch + s.n_channels * (s.n_resample + 1)) * sizeof(T);
     chunked("ransac_correlations", s.n_epochs, unit, [&](std::size_t e0, std::size_t n_e) {
-        DeviceBuffer<double> d_data(data + e0 * per_epoch, n_e * per_epoch, "data");
-        DeviceBuffer<double> d_scratch(n_e * s.n_channels * s.n_resample, "the predictions");
-        DeviceBuffer<double> d_out(n_e * s.n_channels, "the correlations");
+        DeviceBuffer<T> d_data(data + e0 * per_epoch, n_e * per_epoch, "data");
+        DeviceBuffer<T> d_scratch(n_e * s.n_channels * s.n_resample, "the predictions");
+        DeviceBuffer<T> d_out(n_e * s.n_channels, "the correlations");
         ransac_kernel<<<blocks_for(n_e * s.n_channels), kThreads>>>(
             d_data.get(), d_cols.get(), d_counts.get(), d_weights.get(), s, n_e, d_scratch.get(),
             d_out.get());
@@ -407,6 +417,26 @@ void ransac_correlations(const double* data, const long long* cols, const long l
         d_out.download(out + e0 * s.n_channels, n_e * s.n_channels, "the correlations");
     });
 }
+
+// ---- the two precisions --------------------------------------------------------------
+
+#define AUTOREJECT_CUDA_INSTANTIATE(T)                                                           \
+    template void ptp<T>(const T*, std::size_t, std::size_t, T*);                                \
+    template void median_rows<T>(const T*, std::size_t, std::size_t, const long long*,           \
+                                 std::size_t, T*);                                               \
+    template void kept_means<T>(const T*, const long long*, const T*, const T*,                  \
+                                const KeptMeansShape&, T*);                                      \
+    template void threshold_scores<T>(const T*, const long long*, const T*, const T*, const T*,  \
+                                      const KeptMeansShape&, T*);                                \
+    template void threshold_losses<T>(const T*, const long long*, const T*, const T*, const T*,  \
+                                      const KeptMeansShape&, T*);                                \
+    template void prefix_sums<T>(const T*, std::size_t, std::size_t, const long long*,           \
+                                 std::size_t, const long long*, std::size_t, T*);                \
+    template void ransac_correlations<T>(const T*, const long long*, const long long*, const T*, \
+                                         const RansacShape&, T*);
+AUTOREJECT_CUDA_INSTANTIATE(double)
+AUTOREJECT_CUDA_INSTANTIATE(float)
+#undef AUTOREJECT_CUDA_INSTANTIATE
 
 }  // namespace cuda
 }  // namespace autoreject

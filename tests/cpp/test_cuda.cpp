@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <numeric>
@@ -60,17 +61,24 @@ struct ScopedEnv {
 
 // the same bits, or NaN on both sides: a GPU writes its own canonical NaN where the
 // processor propagates an operand's payload (the values are equal, the payloads not)
-bool same_or_both_nan(const std::vector<double>& a, const std::vector<double>& b) {
+template <class T>
+bool same_or_both_nan(const std::vector<T>& a, const std::vector<T>& b) {
     if (a.size() != b.size()) {
         return false;
     }
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (!(std::isnan(a[i]) && std::isnan(b[i])) && !test::same_bits(a[i], b[i])) {
+        if (!(std::isnan(a[i]) && std::isnan(b[i])) && std::memcmp(&a[i], &b[i], sizeof(T)) != 0) {
             UNSCOPED_INFO("first difference at " << i << ": " << a[i] << " vs " << b[i]);
             return false;
         }
     }
     return true;
+}
+
+// the test values in precision T
+template <class T>
+std::vector<T> as(const std::vector<double>& v) {
+    return std::vector<T>(v.begin(), v.end());
 }
 
 // true when cuda can run here; otherwise a warning naming why, and the case skips
@@ -215,7 +223,9 @@ TEST_CASE("prefix_sums: segments of hundreds of rows recurse with the caller's s
     CHECK(test::same_bits(gpu, expected));
 }
 
-TEST_CASE("cuda: every dispatched kernel gives scalar's bits", "[cuda][backends]") {
+TEMPLATE_TEST_CASE("cuda: every dispatched kernel gives scalar's bits, float64 and float32",
+                   "[cuda][backends]", double, float) {
+    using T = TestType;
     if (!cuda_or_warn()) {
         return;
     }
@@ -226,13 +236,13 @@ TEST_CASE("cuda: every dispatched kernel gives scalar's bits", "[cuda][backends]
     const std::size_t e = 37;
     const std::size_t c = 19;
     const std::size_t t = 641;
-    auto data = test::noise(e * c * t, 41);
-    data[5 * t + 17] = std::numeric_limits<double>::quiet_NaN();  // a NaN in row 5
-    data[9 * t + 3] = std::numeric_limits<double>::infinity();
-    data[11 * t] = -0.0;
+    auto data = as<T>(test::noise(e * c * t, 41));
+    data[5 * t + 17] = std::numeric_limits<T>::quiet_NaN();  // a NaN in row 5
+    data[9 * t + 3] = std::numeric_limits<T>::infinity();
+    data[11 * t] = T(-0.0);
 
-    std::vector<double> ref(e * c);
-    std::vector<double> got(e * c);
+    std::vector<T> ref(e * c);
+    std::vector<T> got(e * c);
     ar::dispatch::ptp(data.data(), e * c, t, ref.data(), kScalar, kSimd);
     ar::dispatch::ptp(data.data(), e * c, t, got.data(), kCuda, kSimd);
     CHECK(same_or_both_nan(ref, got));
@@ -244,8 +254,8 @@ TEST_CASE("cuda: every dispatched kernel gives scalar's bits", "[cuda][backends]
         for (std::size_t i = 0; i < n_sel; ++i) {
             rows[i] = static_cast<long long>((i * 11 + 3) % (e * c));
         }
-        std::vector<double> mref(t);
-        std::vector<double> mgot(t);
+        std::vector<T> mref(t);
+        std::vector<T> mgot(t);
         ar::dispatch::median_rows(data.data(), e * c, t, rows.data(), n_sel, mref.data(), kScalar,
                                   kSimd);
         ar::dispatch::median_rows(data.data(), e * c, t, rows.data(), n_sel, mgot.data(), kCuda,
@@ -262,30 +272,30 @@ TEST_CASE("cuda: every dispatched kernel gives scalar's bits", "[cuda][backends]
     for (std::size_t i = 0; i < idx.size(); ++i) {
         idx[i] = static_cast<long long>((i * 13 + i / n_train) % e);
     }
-    auto keys = test::noise(n_folds * n_train, 42);
-    keys[n_train - 1] = std::numeric_limits<double>::infinity();  // padding
-    std::vector<double> bounds(n_bounds * n_folds);
+    auto keys = as<T>(test::noise(n_folds * n_train, 42));
+    keys[n_train - 1] = std::numeric_limits<T>::infinity();  // padding
+    std::vector<T> bounds(n_bounds * n_folds);
     for (std::size_t b = 0; b < bounds.size(); ++b) {
-        bounds[b] = -3.0 + 0.3 * static_cast<double>(b / n_folds);
+        bounds[b] = T(-3.0) + T(0.3) * static_cast<T>(b / n_folds);
     }
-    const auto medians = test::noise(n_folds * t, 43);
-    const double* channel = data.data();  // its first e rows: (n_epochs, n_times)
-    std::vector<double> kref(n_bounds * n_folds * t);
-    std::vector<double> kgot(kref.size());
+    const auto medians = as<T>(test::noise(n_folds * t, 43));
+    const T* channel = data.data();  // its first e rows: (n_epochs, n_times)
+    std::vector<T> kref(n_bounds * n_folds * t);
+    std::vector<T> kgot(kref.size());
     ar::dispatch::kept_means(channel, idx.data(), keys.data(), bounds.data(), ks, kref.data(),
                              kScalar, kSimd);
     ar::dispatch::kept_means(channel, idx.data(), keys.data(), bounds.data(), ks, kgot.data(),
                              kCuda, kSimd);
     CHECK(same_or_both_nan(kref, kgot));
-    std::vector<double> sref(n_bounds * n_folds);
-    std::vector<double> sgot(sref.size());
+    std::vector<T> sref(n_bounds * n_folds);
+    std::vector<T> sgot(sref.size());
     ar::dispatch::threshold_scores(channel, idx.data(), keys.data(), bounds.data(), medians.data(),
                                    ks, sref.data(), kScalar, kSimd);
     ar::dispatch::threshold_scores(channel, idx.data(), keys.data(), bounds.data(), medians.data(),
                                    ks, sgot.data(), kCuda, kSimd);
     CHECK(same_or_both_nan(sref, sgot));
-    std::vector<double> lref(n_bounds);
-    std::vector<double> lgot(n_bounds);
+    std::vector<T> lref(n_bounds);
+    std::vector<T> lgot(n_bounds);
     ar::dispatch::threshold_losses(channel, idx.data(), keys.data(), bounds.data(), medians.data(),
                                    ks, lref.data(), kScalar, kSimd);
     ar::dispatch::threshold_losses(channel, idx.data(), keys.data(), bounds.data(), medians.data(),
@@ -298,8 +308,8 @@ TEST_CASE("cuda: every dispatched kernel gives scalar's bits", "[cuda][backends]
         order[i] = static_cast<long long>((i * 29) % (e * c));
     }
     const std::vector<long long> cuts = {1, 4, 9, 150, 400, 703};
-    std::vector<double> pref(cuts.size() * t);
-    std::vector<double> pgot(pref.size());
+    std::vector<T> pref(cuts.size() * t);
+    std::vector<T> pgot(pref.size());
     ar::dispatch::prefix_sums(data.data(), e * c, t, order.data(), order.size(), cuts.data(),
                               cuts.size(), pref.data(), kScalar, kSimd);
     ar::dispatch::prefix_sums(data.data(), e * c, t, order.data(), order.size(), cuts.data(),
@@ -318,10 +328,10 @@ TEST_CASE("cuda: every dispatched kernel gives scalar's bits", "[cuda][backends]
                 cols[i * k + j] = static_cast<long long>((i * 3 + j * 7) % c);
             }
         }
-        const auto weights = test::noise(r * c * k, 44);
+        const auto weights = as<T>(test::noise(r * c * k, 44));
         const ar::RansacShape rs{e, c, t, r, k};
-        std::vector<double> rref(e * c);
-        std::vector<double> rgot(e * c);
+        std::vector<T> rref(e * c);
+        std::vector<T> rgot(e * c);
         ar::dispatch::ransac_correlations(data.data(), cols.data(), counts.data(), weights.data(),
                                           rs, rref.data(), kScalar, kSimd);
         ar::dispatch::ransac_correlations(data.data(), cols.data(), counts.data(), weights.data(),

@@ -13,6 +13,8 @@ from autoreject_cpp.cli import EXIT_OK, EXIT_USAGE, main
 from autoreject_cpp.datasets import make_synthetic_epochs
 
 CPU_BACKENDS = [name for name in ("scalar", "openmp") if name in available_backends()]
+#: with a GPU, cuda too (tools/gpu-check.sh runs this file there)
+ALL_BACKENDS = CPU_BACKENDS + [name for name in ("cuda",) if name in available_backends()]
 
 
 def _kernel_inputs(seed=3):
@@ -75,7 +77,7 @@ TOLERANCE = dict(
 )
 
 
-@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
 def test_core_kernels_float32_close_to_float64(backend):
     got32 = _all_kernels(backend, 2, np.float32)
     got64 = _all_kernels(backend, 2, np.float64)
@@ -98,6 +100,10 @@ def test_core_kernels_float32_bit_equal_across_backends_and_threads():
             got = _all_kernels(backend, n_threads, np.float32)
             for name in ref:
                 assert got[name].tobytes() == ref[name].tobytes(), (backend, n_threads, name)
+    if "cuda" in ALL_BACKENDS:  # the same values (a GPU writes its own NaN payloads)
+        got = _all_kernels("cuda", 0, np.float32)
+        for name in ref:
+            np.testing.assert_array_equal(got[name], ref[name], err_msg=name)
 
 
 def test_core_float32_values_by_hand():
