@@ -181,141 +181,81 @@ const tables::KernelTableOf<float>& kernels_of<float>(Simd simd) {
 #define AUTOREJECT_ON_GPU(call)
 #endif
 
-namespace {
-
 template <class T>
-void ptp_t(const T* x, std::size_t n_rows, std::size_t n_cols, T* out, const Exec& exec,
-           Simd simd) {
+void ptp(const T* x, std::size_t n_rows, std::size_t n_cols, T* out, const Exec& exec, Simd simd) {
     AUTOREJECT_ON_GPU(ptp(x, n_rows, n_cols, out))
     kernels_of<T>(simd).ptp(x, n_rows, n_cols, out, exec);
 }
 
 template <class T>
-void median_rows_t(const T* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
-                   std::size_t n_sel, T* out, const Exec& exec, Simd simd) {
+void median_rows(const T* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
+                 std::size_t n_sel, T* out, const Exec& exec, Simd simd) {
     AUTOREJECT_ON_GPU(median_rows(x, n_rows, n_cols, rows, n_sel, out))
     kernels_of<T>(simd).median_rows(x, n_rows, n_cols, rows, n_sel, out, exec);
 }
 
 template <class T>
-void kept_means_t(const T* data, const long long* train_idx, const T* train_keys, const T* bounds,
-                  const KeptMeansShape& s, T* out, const Exec& exec, Simd simd) {
+void kept_means(const T* data, const long long* train_idx, const T* train_keys, const T* bounds,
+                const KeptMeansShape& s, T* out, const Exec& exec, Simd simd) {
     AUTOREJECT_ON_GPU(kept_means(data, train_idx, train_keys, bounds, s, out))
     kernels_of<T>(simd).kept_means(data, train_idx, train_keys, bounds, s, out, exec);
 }
 
 template <class T>
-void threshold_losses_t(const T* data, const long long* train_idx, const T* train_keys,
-                        const T* bounds, const T* medians, const KeptMeansShape& s, T* out,
-                        const Exec& exec, Simd simd) {
+void threshold_losses(const T* data, const long long* train_idx, const T* train_keys,
+                      const T* bounds, const T* medians, const KeptMeansShape& s, T* out,
+                      const Exec& exec, Simd simd) {
     AUTOREJECT_ON_GPU(threshold_losses(data, train_idx, train_keys, bounds, medians, s, out))
     kernels_of<T>(simd).threshold_losses(data, train_idx, train_keys, bounds, medians, s, out,
                                          exec);
 }
 
 template <class T>
-void threshold_scores_t(const T* data, const long long* train_idx, const T* train_keys,
-                        const T* bounds, const T* medians, const KeptMeansShape& s, T* out,
-                        const Exec& exec, Simd simd) {
+void threshold_scores(const T* data, const long long* train_idx, const T* train_keys,
+                      const T* bounds, const T* medians, const KeptMeansShape& s, T* out,
+                      const Exec& exec, Simd simd) {
     AUTOREJECT_ON_GPU(threshold_scores(data, train_idx, train_keys, bounds, medians, s, out))
     kernels_of<T>(simd).threshold_scores(data, train_idx, train_keys, bounds, medians, s, out,
                                          exec);
 }
 
 template <class T>
-void prefix_sums_t(const T* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
-                   std::size_t n_order, const long long* cuts, std::size_t n_cuts, T* out,
-                   const Exec& exec, Simd simd) {
+void prefix_sums(const T* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
+                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, T* out,
+                 const Exec& exec, Simd simd) {
     AUTOREJECT_ON_GPU(prefix_sums(data, n_rows, n_cols, order, n_order, cuts, n_cuts, out))
     kernels_of<T>(simd).prefix_sums(data, n_rows, n_cols, order, n_order, cuts, n_cuts, out, exec);
 }
 
 template <class T>
-void ransac_correlations_t(const T* data, const long long* cols, const long long* counts,
-                           const T* weights, const RansacShape& s, T* out, const Exec& exec,
-                           Simd simd) {
+void ransac_correlations(const T* data, const long long* cols, const long long* counts,
+                         const T* weights, const RansacShape& s, T* out, const Exec& exec,
+                         Simd simd) {
     AUTOREJECT_ON_GPU(ransac_correlations(data, cols, counts, weights, s, out))
     kernels_of<T>(simd).ransac_correlations(data, cols, counts, weights, s, out, exec);
 }
 
-}  // namespace
-
 #undef AUTOREJECT_ON_GPU
 
-// the public overloads, float64 then float32
-
-void ptp(const double* x, std::size_t n_rows, std::size_t n_cols, double* out, const Exec& exec,
-         Simd simd) {
-    ptp_t(x, n_rows, n_cols, out, exec, simd);
-}
-void ptp(const float* x, std::size_t n_rows, std::size_t n_cols, float* out, const Exec& exec,
-         Simd simd) {
-    ptp_t(x, n_rows, n_cols, out, exec, simd);
-}
-
-void median_rows(const double* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
-                 std::size_t n_sel, double* out, const Exec& exec, Simd simd) {
-    median_rows_t(x, n_rows, n_cols, rows, n_sel, out, exec, simd);
-}
-void median_rows(const float* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
-                 std::size_t n_sel, float* out, const Exec& exec, Simd simd) {
-    median_rows_t(x, n_rows, n_cols, rows, n_sel, out, exec, simd);
-}
-
-void kept_means(const double* data, const long long* train_idx, const double* train_keys,
-                const double* bounds, const KeptMeansShape& s, double* out, const Exec& exec,
-                Simd simd) {
-    kept_means_t(data, train_idx, train_keys, bounds, s, out, exec, simd);
-}
-void kept_means(const float* data, const long long* train_idx, const float* train_keys,
-                const float* bounds, const KeptMeansShape& s, float* out, const Exec& exec,
-                Simd simd) {
-    kept_means_t(data, train_idx, train_keys, bounds, s, out, exec, simd);
-}
-
-void threshold_losses(const double* data, const long long* train_idx, const double* train_keys,
-                      const double* bounds, const double* medians, const KeptMeansShape& s,
-                      double* out, const Exec& exec, Simd simd) {
-    threshold_losses_t(data, train_idx, train_keys, bounds, medians, s, out, exec, simd);
-}
-void threshold_losses(const float* data, const long long* train_idx, const float* train_keys,
-                      const float* bounds, const float* medians, const KeptMeansShape& s,
-                      float* out, const Exec& exec, Simd simd) {
-    threshold_losses_t(data, train_idx, train_keys, bounds, medians, s, out, exec, simd);
-}
-
-void threshold_scores(const double* data, const long long* train_idx, const double* train_keys,
-                      const double* bounds, const double* medians, const KeptMeansShape& s,
-                      double* out, const Exec& exec, Simd simd) {
-    threshold_scores_t(data, train_idx, train_keys, bounds, medians, s, out, exec, simd);
-}
-void threshold_scores(const float* data, const long long* train_idx, const float* train_keys,
-                      const float* bounds, const float* medians, const KeptMeansShape& s,
-                      float* out, const Exec& exec, Simd simd) {
-    threshold_scores_t(data, train_idx, train_keys, bounds, medians, s, out, exec, simd);
-}
-
-void prefix_sums(const double* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
-                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, double* out,
-                 const Exec& exec, Simd simd) {
-    prefix_sums_t(data, n_rows, n_cols, order, n_order, cuts, n_cuts, out, exec, simd);
-}
-void prefix_sums(const float* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
-                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, float* out,
-                 const Exec& exec, Simd simd) {
-    prefix_sums_t(data, n_rows, n_cols, order, n_order, cuts, n_cuts, out, exec, simd);
-}
-
-void ransac_correlations(const double* data, const long long* cols, const long long* counts,
-                         const double* weights, const RansacShape& s, double* out, const Exec& exec,
-                         Simd simd) {
-    ransac_correlations_t(data, cols, counts, weights, s, out, exec, simd);
-}
-void ransac_correlations(const float* data, const long long* cols, const long long* counts,
-                         const float* weights, const RansacShape& s, float* out, const Exec& exec,
-                         Simd simd) {
-    ransac_correlations_t(data, cols, counts, weights, s, out, exec, simd);
-}
+// the two precisions
+#define AUTOREJECT_DISPATCH_INSTANTIATE(T)                                                       \
+    template void ptp<T>(const T*, std::size_t, std::size_t, T*, const Exec&, Simd);             \
+    template void median_rows<T>(const T*, std::size_t, std::size_t, const long long*,           \
+                                 std::size_t, T*, const Exec&, Simd);                            \
+    template void kept_means<T>(const T*, const long long*, const T*, const T*,                  \
+                                const KeptMeansShape&, T*, const Exec&, Simd);                   \
+    template void threshold_losses<T>(const T*, const long long*, const T*, const T*, const T*,  \
+                                      const KeptMeansShape&, T*, const Exec&, Simd);             \
+    template void threshold_scores<T>(const T*, const long long*, const T*, const T*, const T*,  \
+                                      const KeptMeansShape&, T*, const Exec&, Simd);             \
+    template void prefix_sums<T>(const T*, std::size_t, std::size_t, const long long*,           \
+                                 std::size_t, const long long*, std::size_t, T*, const Exec&,    \
+                                 Simd);                                                          \
+    template void ransac_correlations<T>(const T*, const long long*, const long long*, const T*, \
+                                         const RansacShape&, T*, const Exec&, Simd);
+AUTOREJECT_DISPATCH_INSTANTIATE(double)
+AUTOREJECT_DISPATCH_INSTANTIATE(float)
+#undef AUTOREJECT_DISPATCH_INSTANTIATE
 
 }  // namespace dispatch
 }  // namespace autoreject

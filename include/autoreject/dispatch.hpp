@@ -50,72 +50,46 @@ Simd resolve_simd(const std::string& requested = std::string());
 /// Name of an instruction set.
 std::string simd_name(Simd simd);
 
-/// Run-time dispatched float64 kernels (see the header comment). Each takes the same
-/// arguments as the template of the same name, plus the instruction set to run.
+/// Run-time dispatched kernels (see the header comment). Each takes the same arguments
+/// as the template of the same name, plus the instruction set to run, and exists for
+/// T = double (autoreject's precision: the same bits as NumPy) and T = float
+/// (`dtype='float32'`, the speed option: data, keys, bounds, medians, weights and results
+/// in float32, indices int64; the same bits on every instruction set and CPU backend,
+/// not autoreject's float64 decisions). With Backend::Cuda the GPU's kernels run.
+/// @throws std::invalid_argument as the templates, or for an unavailable backend.
 namespace dispatch {
 
-/// autoreject::ptp on float64.
-void ptp(const double* x, std::size_t n_rows, std::size_t n_cols, double* out, const Exec& exec,
-         Simd simd);
-/// autoreject::median_rows on float64.
-void median_rows(const double* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
-                 std::size_t n_sel, double* out, const Exec& exec, Simd simd);
-/// autoreject::kept_means on float64.
-void kept_means(const double* data, const long long* train_idx, const double* train_keys,
-                const double* bounds, const KeptMeansShape& s, double* out, const Exec& exec,
-                Simd simd);
-/// autoreject::threshold_losses on float64.
-void threshold_losses(const double* data, const long long* train_idx, const double* train_keys,
-                      const double* bounds, const double* medians, const KeptMeansShape& s,
-                      double* out, const Exec& exec, Simd simd);
-/// autoreject::threshold_scores on float64.
-void threshold_scores(const double* data, const long long* train_idx, const double* train_keys,
-                      const double* bounds, const double* medians, const KeptMeansShape& s,
-                      double* out, const Exec& exec, Simd simd);
-/// autoreject::prefix_sums on float64.
-void prefix_sums(const double* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
-                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, double* out,
+/// autoreject::ptp.
+template <class T>
+void ptp(const T* x, std::size_t n_rows, std::size_t n_cols, T* out, const Exec& exec, Simd simd);
+/// autoreject::median_rows.
+template <class T>
+void median_rows(const T* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
+                 std::size_t n_sel, T* out, const Exec& exec, Simd simd);
+/// autoreject::kept_means.
+template <class T>
+void kept_means(const T* data, const long long* train_idx, const T* train_keys, const T* bounds,
+                const KeptMeansShape& s, T* out, const Exec& exec, Simd simd);
+/// autoreject::threshold_losses.
+template <class T>
+void threshold_losses(const T* data, const long long* train_idx, const T* train_keys,
+                      const T* bounds, const T* medians, const KeptMeansShape& s, T* out,
+                      const Exec& exec, Simd simd);
+/// autoreject::threshold_scores.
+template <class T>
+void threshold_scores(const T* data, const long long* train_idx, const T* train_keys,
+                      const T* bounds, const T* medians, const KeptMeansShape& s, T* out,
+                      const Exec& exec, Simd simd);
+/// autoreject::prefix_sums.
+template <class T>
+void prefix_sums(const T* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
+                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, T* out,
                  const Exec& exec, Simd simd);
-/// autoreject::ransac_correlations on float64.
-void ransac_correlations(const double* data, const long long* cols, const long long* counts,
-                         const double* weights, const RansacShape& s, double* out, const Exec& exec,
+/// autoreject::ransac_correlations.
+template <class T>
+void ransac_correlations(const T* data, const long long* cols, const long long* counts,
+                         const T* weights, const RansacShape& s, T* out, const Exec& exec,
                          Simd simd);
-
-/// @name float32 overloads
-/// The same kernels in single precision (`dtype='float32'`, the speed option): data,
-/// keys, bounds, medians, weights and results are float32, indices stay int64. Their
-/// results are the same bits on every instruction set and CPU backend, but they are not
-/// autoreject's float64 decisions. Backend::Cuda is refused (no float32 GPU kernels).
-/// @throws std::invalid_argument for Backend::Cuda, or as the float64 overloads.
-/// @{
-
-/// autoreject::ptp on float32.
-void ptp(const float* x, std::size_t n_rows, std::size_t n_cols, float* out, const Exec& exec,
-         Simd simd);
-/// autoreject::median_rows on float32.
-void median_rows(const float* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
-                 std::size_t n_sel, float* out, const Exec& exec, Simd simd);
-/// autoreject::kept_means on float32.
-void kept_means(const float* data, const long long* train_idx, const float* train_keys,
-                const float* bounds, const KeptMeansShape& s, float* out, const Exec& exec,
-                Simd simd);
-/// autoreject::threshold_losses on float32.
-void threshold_losses(const float* data, const long long* train_idx, const float* train_keys,
-                      const float* bounds, const float* medians, const KeptMeansShape& s,
-                      float* out, const Exec& exec, Simd simd);
-/// autoreject::threshold_scores on float32.
-void threshold_scores(const float* data, const long long* train_idx, const float* train_keys,
-                      const float* bounds, const float* medians, const KeptMeansShape& s,
-                      float* out, const Exec& exec, Simd simd);
-/// autoreject::prefix_sums on float32.
-void prefix_sums(const float* data, std::size_t n_rows, std::size_t n_cols, const long long* order,
-                 std::size_t n_order, const long long* cuts, std::size_t n_cuts, float* out,
-                 const Exec& exec, Simd simd);
-/// autoreject::ransac_correlations on float32.
-void ransac_correlations(const float* data, const long long* cols, const long long* counts,
-                         const float* weights, const RansacShape& s, float* out, const Exec& exec,
-                         Simd simd);
-/// @}
 
 }  // namespace dispatch
 }  // namespace autoreject
