@@ -977,6 +977,15 @@ void AutoReject::fit_impl(const Data& data) {
     std::vector<double> consensus_grid =
         params_.consensus.empty() ? default_consensus() : params_.consensus;
     const auto by_type = picks_by_type(channels, picks);
+    for (const auto& [type, type_picks] : by_type) {
+        // interpolation (the augmentation and the repairs) draws on the other channels of
+        // the type; the Python module only warns here
+        require(type_picks.size() >= 4,
+                "AutoReject.fit: only " + std::to_string(type_picks.size()) + " '" + type +
+                    "' channel(s) picked; each channel type needs at least 4 to interpolate "
+                    "from the others. Pick more channels of that type, leave it out of picks, "
+                    "or use get_rejection_threshold for a global threshold");
+    }
 
     // thresholds of every pick, type by type
     ThresholdParams tp;

@@ -428,6 +428,10 @@ TEST_CASE("pipeline: invalid input is refused with a message naming the fix",
     CHECK_THROWS_WITH(ar::AutoReject(bad).fit(view), Catch::Contains("picks"));
     bad.picks = {0, 1, 2};
     CHECK_THROWS_WITH(ar::AutoReject(bad).fit(view), Catch::Contains("at least 4"));
+    bad.n_interpolate = {1};  // an explicit grid does not lift it: interpolation needs 4
+    CHECK_THROWS_WITH(ar::AutoReject(bad).fit(view),
+                      Catch::Contains("'eeg'") && Catch::Contains("at least 4"));
+    bad.n_interpolate = {};
     bad.picks = {};
     bad.n_interpolate = {7};
     CHECK_THROWS_WITH(ar::AutoReject(bad).fit(view), Catch::Contains("n_interpolate"));
