@@ -238,6 +238,8 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
 #undef AUTOREJECT_ON_GPU
 
 // the two precisions
+// T is a type: parentheses around it would not compile
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define AUTOREJECT_DISPATCH_INSTANTIATE(T)                                                       \
     template void ptp<T>(const T*, std::size_t, std::size_t, T*, const Exec&, Simd);             \
     template void median_rows<T>(const T*, std::size_t, std::size_t, const long long*,           \
@@ -256,6 +258,7 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
 AUTOREJECT_DISPATCH_INSTANTIATE(double)
 AUTOREJECT_DISPATCH_INSTANTIATE(float)
 #undef AUTOREJECT_DISPATCH_INSTANTIATE
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace dispatch
 }  // namespace autoreject

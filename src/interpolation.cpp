@@ -36,6 +36,7 @@ std::array<double, kTerms + 1> series_coefficients() {
     for (int n = 1; n <= kTerms; ++n) {
         const double a = n;
         const double b = n + 1.0;
+        // cppcheck-suppress containerOutOfBounds ; c holds kTerms + 1 values, n <= kTerms
         c[static_cast<std::size_t>(n)] =
             (2.0 * a + 1.0) / (a * a * a * a * (b * b * b * b) * 4.0 * kPi);
     }
@@ -54,6 +55,7 @@ double spline_kernel(double x) {
         const double kk = k;
         const double a_k = (2.0 * kk + 1.0) * x / (kk + 1.0);
         const double b_next = -(kk + 1.0) / (kk + 2.0);
+        // cppcheck-suppress containerOutOfBounds ; c holds kTerms + 1 values, k <= kTerms
         const double bk = c[static_cast<std::size_t>(k)] + a_k * b1 + b_next * b2;
         b2 = b1;
         b1 = bk;

@@ -1504,7 +1504,8 @@ std::map<std::string, double> get_rejection_threshold(const EpochsView<T>& epoch
 
 // ------------------------------------------------ explicit instantiations
 
-// NOLINTNEXTLINE(bugprone-macro-parentheses): T is a type, parentheses would not compile
+// T is a type: parentheses around it would not compile
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define AUTOREJECT_INSTANTIATE(T)                                                            \
     template class EpochsView<T>;                                                            \
     template std::vector<double> compute_thresholds<T>(                                      \
@@ -1522,5 +1523,6 @@ std::map<std::string, double> get_rejection_threshold(const EpochsView<T>& epoch
 AUTOREJECT_INSTANTIATE(float)
 AUTOREJECT_INSTANTIATE(double)
 #undef AUTOREJECT_INSTANTIATE
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace autoreject

@@ -181,7 +181,7 @@ Options parse_args(int argc, char** argv) {
         const std::string::size_type eq = arg.find('=');
         if (eq != std::string::npos) {
             inline_value = arg.substr(eq + 1);
-            arg = arg.substr(0, eq);
+            arg.resize(eq);
         }
         if (!seen.insert(arg).second) {
             throw InputError(arg + " is given twice; give each option once");
