@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "autoreject/backend.hpp"
+#include "autoreject/dispatch.hpp"
 
 namespace test {
 
@@ -60,6 +61,17 @@ inline std::vector<std::array<double, 3>> cap(std::size_t n, double span = 1.2) 
         const double r = std::sqrt(1.0 - z * z);
         const double phi = golden * static_cast<double>(i);
         out[i] = {0.09 * r * std::cos(phi), 0.09 * r * std::sin(phi), 0.09 * z};
+    }
+    return out;
+}
+
+/// The instruction sets this processor runs (those the dispatch tests compare).
+inline std::vector<autoreject::Simd> available_simd() {
+    std::vector<autoreject::Simd> out;
+    for (const auto& info : autoreject::simd_levels()) {
+        if (info.available) {
+            out.push_back(info.simd);
+        }
     }
     return out;
 }

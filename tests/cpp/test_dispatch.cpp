@@ -15,17 +15,7 @@
 
 namespace ar = autoreject;
 
-namespace {
-std::vector<ar::Simd> available_simd() {
-    std::vector<ar::Simd> out;
-    for (const auto& info : ar::simd_levels()) {
-        if (info.available) {
-            out.push_back(info.simd);
-        }
-    }
-    return out;
-}
-}  // namespace
+using test::available_simd;
 
 TEST_CASE("dispatch: the baseline is always available, auto is the widest", "[dispatch]") {
     const auto levels = ar::simd_levels();

@@ -58,15 +58,7 @@ bool close(const std::vector<float>& got, const std::vector<double>& want, doubl
     return true;
 }
 
-std::vector<ar::Simd> available_simd() {
-    std::vector<ar::Simd> out;
-    for (const auto& info : ar::simd_levels()) {
-        if (info.available) {
-            out.push_back(info.simd);
-        }
-    }
-    return out;
-}
+using test::available_simd;
 
 // every available CPU backend, one and three threads
 std::vector<ar::Exec> cpu_execs() {
