@@ -13,8 +13,17 @@ docdict = {
     ``'openmp'`` or ``'cuda'`` (see :func:`autoreject_cpp.backends`). None
     (default) uses the ``AUTOREJECT_BACKEND`` environment variable, then
     ``'auto'`` (``'openmp'`` when compiled in and more than one thread is
-    available, else ``'scalar'``). An unknown or unavailable backend raises
-    ``ValueError``. Results do not depend on it.""",
+    available, else ``'scalar'``; ``'cuda'`` first when a GPU is usable). An
+    unknown or unavailable backend raises ``ValueError``. Results do not
+    depend on it.""",
+    "dtype": """dtype : str
+    ``'float64'`` (default) computes in double precision and gives
+    autoreject's decisions exactly. ``'float32'`` converts the data once to
+    float32 and runs the bulk computations (peak-to-peak amplitudes,
+    medians, means of the kept epochs and their scores, interpolation
+    products) in single precision, on every backend: faster, with
+    thresholds and labels that may differ slightly from float64's (see the
+    README's measured drift). Epochs returned are still float64.""",
     "n_jobs": """n_jobs : int
     Number of channels whose thresholds are searched in parallel (threads).
     Other than 1, also the number of threads of the core's kernels (-1:

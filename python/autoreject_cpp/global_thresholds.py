@@ -113,12 +113,7 @@ def get_rejection_threshold(
     verbose : bool | str | int | None
         Verbosity. Defaults to True.
     %(backend)s
-    dtype : str
-        ``'float64'`` (default) gives autoreject's thresholds exactly.
-        ``'float32'`` converts the data once to float32 and computes the
-        peak-to-peak amplitudes, medians and scores in single precision:
-        faster, with thresholds that may differ slightly. Not available on
-        the ``'cuda'`` backend.
+    %(dtype)s
 
     Returns
     -------

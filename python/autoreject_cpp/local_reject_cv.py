@@ -225,14 +225,7 @@ class AutoReject(BaseEstimator):
     verbose : bool | str | int | None
         Verbosity (MNE convention). Defaults to True.
     %(backend)s
-    dtype : str
-        ``'float64'`` (default) computes in double precision and gives
-        autoreject's decisions exactly. ``'float32'`` converts the data once
-        to float32 and runs the bulk computations (peak-to-peak amplitudes,
-        medians, means of the kept epochs, interpolation) in single
-        precision: faster and half the memory, with thresholds and labels
-        that may differ slightly from float64's. :meth:`transform` still
-        returns float64 epochs (the repaired channels computed in float32).
+    %(dtype)s
 
     Attributes
     ----------

@@ -340,13 +340,7 @@ def compute_thresholds(
         Verbosity (MNE convention). Defaults to True.
     %(n_jobs)s
     %(backend)s
-    dtype : str
-        ``'float64'`` (default) computes in double precision and gives
-        autoreject's thresholds exactly. ``'float32'`` converts the data once
-        to float32 and runs the bulk computations (peak-to-peak amplitudes,
-        medians, means of the kept epochs, interpolation) in single
-        precision: faster, with thresholds that may differ slightly. Not
-        available on the ``'cuda'`` backend.
+    %(dtype)s
 
     Returns
     -------
