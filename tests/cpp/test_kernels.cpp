@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -262,6 +263,95 @@ TEST_CASE("kept_means and threshold_losses: every backend equals scalar",
         ar::threshold_scores(data.data(), idx.data(), keys.data(), bounds.data(), medians.data(), s,
                              scores.data(), exec);
         CHECK(test::same_bits(scores, ref_scores));
+    }
+}
+
+namespace {
+// kept_means by kernels::kept_means_columns (one bound and one column at a time, the
+// arithmetic the GPU runs), the reference for the CPU's tiles of bounds and samples
+template <class T>
+std::vector<T> kept_means_by_column(const std::vector<T>& data, const std::vector<long long>& idx,
+                                    const std::vector<T>& keys, const std::vector<T>& bounds,
+                                    const ar::KeptMeansShape& s) {
+    std::vector<T> out(s.n_bounds * s.n_folds * s.n_times);
+    for (std::size_t c = 0; c < s.n_bounds; ++c) {
+        for (std::size_t f = 0; f < s.n_folds; ++f) {
+            for (std::size_t t = 0; t < s.n_times; ++t) {
+                std::size_t count = 0;
+                ar::kernels::kept_means_columns(
+                    data.data(), s.n_times, t, std::size_t(1), idx.data() + f * s.n_train,
+                    keys.data() + f * s.n_train, s.n_train, bounds.data() + c * s.n_folds + f,
+                    s.n_folds, std::size_t(1), out.data() + (c * s.n_folds + f) * s.n_times + t,
+                    &count);
+            }
+        }
+    }
+    return out;
+}
+
+template <class T>
+bool same_bits_of(const std::vector<T>& a, const std::vector<T>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+template <class T>
+void check_tiles_against_columns(std::size_t n_times, std::size_t n_bounds, unsigned seed) {
+    const std::size_t n_rows = 53;
+    const std::size_t n_folds = 3;
+    const std::size_t n_train = 41;
+    const auto noise = test::noise(n_rows * n_times + n_folds * n_train + n_bounds * n_folds, seed);
+    std::vector<T> data(n_rows * n_times);
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<T>(noise[i]);
+    }
+    data[5] = T(-0.0);  // a negative zero kept alone stays +0.0 in a sum started at 0.0
+    data[n_times + 1] = std::numeric_limits<T>::infinity();
+    data[2 * n_times + 2] = std::numeric_limits<T>::quiet_NaN();
+    std::vector<T> keys(n_folds * n_train);
+    std::vector<long long> idx(n_folds * n_train);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        keys[i] = static_cast<T>(std::fabs(noise[data.size() + i]));
+        idx[i] = static_cast<long long>((i * 17 + i / 5) % n_rows);
+    }
+    keys[3] = std::numeric_limits<T>::quiet_NaN();  // kept by no bound
+    keys[4] = std::numeric_limits<T>::infinity();   // kept by an infinite bound only
+    keys[6] = keys[7];                              // a tie with a bound below
+    std::vector<T> bounds(n_bounds * n_folds);
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+        bounds[i] = static_cast<T>(std::fabs(noise[data.size() + keys.size() + i]));
+    }
+    bounds[0] = keys[7];                               // equal to a key: keeps it
+    bounds[1] = std::numeric_limits<T>::quiet_NaN();   // keeps nothing: NaN means
+    bounds[2] = std::numeric_limits<T>::infinity();    // keeps all but the NaN key
+    if (n_bounds > 2) {
+        bounds[n_folds] = T(0);                        // below every key: keeps nothing
+        bounds[2 * n_folds] = bounds[0];               // a duplicate bound
+    }
+    const ar::KeptMeansShape s{n_rows, n_times, n_folds, n_train, n_bounds};
+    const auto want = kept_means_by_column(data, idx, keys, bounds, s);
+    for (ar::Simd simd : test::available_simd()) {  // lanes and tile widths differ by ISA
+        for (const auto& exec : test::all_execs()) {
+            INFO("simd " << ar::simd_name(simd) << ", backend " << ar::backend_name(exec.backend)
+                         << " x" << exec.n_threads);
+            std::vector<T> got(want.size());
+            ar::dispatch::kept_means(data.data(), idx.data(), keys.data(), bounds.data(), s,
+                                     got.data(), exec, simd);
+            CHECK(same_bits_of(got, want));
+        }
+    }
+}
+}  // namespace
+
+TEST_CASE("kept_means: both loop orders (tiles, rows) equal one bound and column at a time",
+          "[kept_means]") {
+    // samples: below one tile, a whole number of tiles (8 and 16), one past; bounds: one,
+    // below and above a vector's lanes (2 to 16 by instruction set and precision)
+    for (std::size_t n_times : {1u, 5u, 16u, 33u, 64u}) {
+        for (std::size_t n_bounds : {1u, 3u, 9u, 17u, 41u}) {
+            CAPTURE(n_times, n_bounds);
+            check_tiles_against_columns<double>(n_times, n_bounds, 11);
+            check_tiles_against_columns<float>(n_times, n_bounds, 12);
+        }
     }
 }
 

@@ -11,9 +11,11 @@
 /// bit of these losses, so each operation and its order is NumPy's.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -28,6 +30,19 @@ namespace autoreject {
 AUTOREJECT_ISA_BEGIN
 
 namespace kernels {
+
+#if defined(AUTOREJECT_VECTOR_EXTENSIONS)
+/// Bounds summed together by kept_sums_tile: one vector register of them.
+template <class T>
+constexpr std::size_t kKeptLanes = AUTOREJECT_VECTOR_BYTES / sizeof(T);
+/// Samples per tile: the tile's accumulators fill half the vector registers (32 of
+/// AVX-512, 16 of AVX2 and SSE2).
+constexpr std::size_t kKeptTileSamples = AUTOREJECT_VECTOR_BYTES == 64 ? 16 : 8;
+#else
+template <class T>
+constexpr std::size_t kKeptLanes = 8;
+constexpr std::size_t kKeptTileSamples = 8;
+#endif
 
 /// Means of the kept rows for `n_group` bounds in one pass over the training rows,
 /// on the columns [t0, t0 + width) of rows `stride` apart.
@@ -84,13 +99,19 @@ AUTOREJECT_HD void kept_means_group(const T* data, std::size_t n_times, const lo
                        bound_stride, n_group, acc, counts);
 }
 
+/// `out[t] = (median[t] - mean[t]) ** 2`, NumPy's operations.
+template <class T>
+AUTOREJECT_HD void squared_differences(const T* median, const T* mean, std::size_t n, T* out) {
+    for (std::size_t t = 0; t < n; ++t) {
+        const T d = median[t] - mean[t];
+        out[t] = d * d;
+    }
+}
+
 /// `sqrt(mean((median - mean) ** 2))` with NumPy's operations; `scratch` holds n values.
 template <class T>
 AUTOREJECT_HD T rmse(const T* median, const T* mean, std::size_t n, T* scratch) {
-    for (std::size_t t = 0; t < n; ++t) {
-        const T d = median[t] - mean[t];
-        scratch[t] = d * d;
-    }
+    squared_differences(median, mean, n, scratch);
     return std::sqrt(numpy_mean(scratch, static_cast<std::ptrdiff_t>(n)));
 }
 
@@ -107,31 +128,240 @@ inline void check_kept_shape(const KeptMeansShape& s, const long long* train_idx
 }
 }  // namespace detail
 
+namespace kernels {
+
+/// Sums of kept training rows on W consecutive samples for a group of bounds, the
+/// bounds in the lanes of a vector: kept_means_columns' additions arranged for a CPU.
+///
+/// `sums[t * lanes + l]` becomes 0 plus sample t of each of the `n` rows (in the order
+/// given) with `keys[i] <= lane_bounds[l]`, added in turn; a lane that does not keep a
+/// row leaves its sum as it is. So each lane holds exactly the sum of one bound taken
+/// alone, while the W accumulators stay in registers and each row's samples are read
+/// once for all the group's bounds. `row(i)` points at row i's first sample of the tile.
+template <class T, std::size_t W, class Row>
+inline void kept_sums_tile(Row&& row, const T* keys, std::size_t n, const T* lane_bounds,
+                           T* sums) {
+#if defined(AUTOREJECT_VECTOR_EXTENSIONS)
+    typedef T V __attribute__((vector_size(AUTOREJECT_VECTOR_BYTES)));
+    V bound;
+    std::memcpy(&bound, lane_bounds, sizeof(V));
+    const V zero{};
+    V acc[W];
+    for (std::size_t t = 0; t < W; ++t) {
+        acc[t] = zero;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        // x - 0.0 == x exactly (-0.0 included): a broadcast to every lane
+        const auto keep = (keys[i] - zero) <= bound;
+        const T* x = row(i);
+        for (std::size_t t = 0; t < W; ++t) {
+            acc[t] = keep ? acc[t] + (x[t] - zero) : acc[t];
+        }
+    }
+    std::memcpy(sums, acc, sizeof(acc));
+#else
+    constexpr std::size_t L = kKeptLanes<T>;
+    for (std::size_t k = 0; k < W * L; ++k) {
+        sums[k] = T(0);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        const T* x = row(i);
+        for (std::size_t l = 0; l < L; ++l) {
+            if (keys[i] <= lane_bounds[l]) {
+                for (std::size_t t = 0; t < W; ++t) {
+                    sums[t * L + l] += x[t];
+                }
+            }
+        }
+    }
+#endif
+}
+
+}  // namespace kernels
+
 namespace detail {
 
-/// Bounds summed together in one pass over a fold's training rows: 8 accumulators
-/// of an epoch's samples (41 KB for 641 doubles) stay in the level-2 cache.
-constexpr std::size_t kKeptGroup = 8;
+/// The bounds of each fold in increasing order, kKeptLanes<T> to a group (NaN-padded:
+/// a NaN bound keeps nothing), and for each group the training rows its widest bound
+/// keeps, in training order: the rows kept_sums_tile reads, listed once for every tile
+/// (skipping the others inside the loop over rows would be an unpredictable branch).
+template <class T>
+struct KeptGroups {
+    std::size_t n_groups = 0;          ///< groups per fold
+    std::vector<std::size_t> bound;    ///< (n_folds, n_groups * lanes) bound index, or n_bounds
+    std::vector<T> lane_bounds;        ///< (n_folds, n_groups * lanes)
+    std::vector<std::size_t> counts;   ///< (n_bounds, n_folds) rows each bound keeps
+    std::vector<std::size_t> start;    ///< (n_folds * n_groups + 1) offsets into rows / keys
+    std::vector<std::size_t> rows;     ///< rows (data row indices) of every group
+    std::vector<T> keys;               ///< their keys
 
-/// Runs `body(f, c0, n_group, acc, counts)` for every fold f and group of bounds
-/// [c0, c0 + n_group), with `acc` (n_group, n_times) holding the group's means.
+    KeptGroups(const long long* train_idx, const T* train_keys, const T* bounds,
+               const KeptMeansShape& s) {
+        constexpr std::size_t L = kernels::kKeptLanes<T>;
+        n_groups = (s.n_bounds + L - 1) / L;
+        const std::size_t width = n_groups * L;
+        bound.assign(s.n_folds * width, s.n_bounds);
+        lane_bounds.assign(s.n_folds * width, std::numeric_limits<T>::quiet_NaN());
+        counts.assign(s.n_bounds * s.n_folds, 0);
+        start.assign(1, 0);
+        // at most every training row in every group; trimmed below
+        rows.resize(s.n_folds * n_groups * s.n_train);
+        keys.resize(rows.size());
+        std::size_t n_listed = 0;
+        std::vector<std::size_t> order(s.n_bounds);
+        std::vector<T> sorted_keys;
+        for (std::size_t f = 0; f < s.n_folds; ++f) {
+            const T* b = bounds + f;  // bound c of fold f is b[c * n_folds]
+            const long long* idx = train_idx + f * s.n_train;
+            const T* fold_keys = train_keys + f * s.n_train;
+            // a bound keeps the keys up to it: its count is a position in the sorted keys
+            // (a NaN key is kept by no bound, and a NaN bound keeps nothing)
+            sorted_keys.clear();
+            for (std::size_t j = 0; j < s.n_train; ++j) {
+                if (!kernels::is_nan(fold_keys[j])) {
+                    sorted_keys.push_back(fold_keys[j]);
+                }
+            }
+            std::sort(sorted_keys.begin(), sorted_keys.end());
+            for (std::size_t c = 0; c < s.n_bounds; ++c) {
+                order[c] = c;
+                const T v = b[c * s.n_folds];
+                counts[c * s.n_folds + f] =
+                    kernels::is_nan(v) ? 0
+                                       : static_cast<std::size_t>(
+                                             std::upper_bound(sorted_keys.begin(),
+                                                              sorted_keys.end(), v) -
+                                             sorted_keys.begin());
+            }
+            // increasing, NaN last: a group's rows are those of its widest bound
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+                const T bx = b[x * s.n_folds];
+                const T by = b[y * s.n_folds];
+                return kernels::is_nan(by) ? !kernels::is_nan(bx) : bx < by;
+            });
+            for (std::size_t g = 0; g < n_groups; ++g) {
+                T widest = std::numeric_limits<T>::quiet_NaN();
+                for (std::size_t i = g * L; i < std::min((g + 1) * L, s.n_bounds); ++i) {
+                    const T v = b[order[i] * s.n_folds];
+                    bound[f * width + i] = order[i];
+                    lane_bounds[f * width + i] = v;
+                    widest = kernels::is_nan(v) ? widest : v;
+                }
+                // branch-free: every row is written, the kept ones advance the end
+                for (std::size_t j = 0; j < s.n_train; ++j) {
+                    rows[n_listed] = static_cast<std::size_t>(idx[j]);
+                    keys[n_listed] = fold_keys[j];
+                    n_listed += fold_keys[j] <= widest ? 1 : 0;
+                }
+                start.push_back(n_listed);
+            }
+        }
+        rows.resize(n_listed);
+        keys.resize(n_listed);
+    }
+};
+
+/// Samples summed per tile (kernels::kKeptTileSamples).
+constexpr std::size_t kKeptTile = kernels::kKeptTileSamples;
+
+/// for_each_kept_mean by tiles of samples, all bounds of a fold together.
+///
+/// Tiles of kKeptTile samples are the tasks. A tile's samples of every row are copied
+/// side by side (a few tens of KB) and stay in cache while all folds and groups of
+/// bounds read them.
 template <class T, class Body>
-void for_each_kept_group(const T* data, const long long* train_idx, const T* train_keys,
-                         const T* bounds, const KeptMeansShape& s, const Exec& exec, Body&& body) {
-    const std::size_t n_groups = (s.n_bounds + kKeptGroup - 1) / kKeptGroup;
-    const auto n_tasks = static_cast<std::int64_t>(s.n_folds * n_groups);
-    // fold-major tasks: consecutive tasks of a thread walk the same training rows
-    for_each_task(exec, n_tasks, [&](std::int64_t task) {
-        const std::size_t f = static_cast<std::size_t>(task) / n_groups;
-        const std::size_t c0 = (static_cast<std::size_t>(task) % n_groups) * kKeptGroup;
-        const std::size_t n_group = c0 + kKeptGroup < s.n_bounds ? kKeptGroup : s.n_bounds - c0;
-        std::vector<T> acc(n_group * s.n_times);
-        std::size_t counts[kKeptGroup];
-        kernels::kept_means_group(
-            data, s.n_times, train_idx + f * s.n_train, train_keys + f * s.n_train, s.n_train,
-            bounds + c0 * s.n_folds + f, s.n_folds, n_group, acc.data(), counts);
-        body(f, c0, n_group, acc.data());
+void for_each_kept_tile(const T* data, const long long* train_idx, const T* train_keys,
+                        const T* bounds, const KeptMeansShape& s, const Exec& exec, Body&& body) {
+    constexpr std::size_t L = kernels::kKeptLanes<T>;
+    const KeptGroups<T> groups(train_idx, train_keys, bounds, s);
+    const std::size_t width = groups.n_groups * L;
+    const std::size_t n_tiles = (s.n_times + kKeptTile - 1) / kKeptTile;
+    for_each_task(exec, static_cast<std::int64_t>(n_tiles), [&](std::int64_t task) {
+        const std::size_t t0 = static_cast<std::size_t>(task) * kKeptTile;
+        const std::size_t w = std::min(kKeptTile, s.n_times - t0);
+        std::vector<T> tile(s.n_rows * w);
+        for (std::size_t r = 0; r < s.n_rows; ++r) {
+            const T* src = data + r * s.n_times + t0;
+            if (w == kKeptTile) {
+                std::memcpy(tile.data() + r * w, src, kKeptTile * sizeof(T));  // inlined
+            } else {
+                std::memcpy(tile.data() + r * w, src, w * sizeof(T));
+            }
+        }
+        T sums[kKeptTile * L];
+        T mean[kKeptTile];
+        for (std::size_t fg = 0; fg < s.n_folds * groups.n_groups; ++fg) {
+            const std::size_t f = fg / groups.n_groups;
+            const std::size_t g = fg % groups.n_groups;
+            const std::size_t* rows = groups.rows.data() + groups.start[fg];
+            const T* keys = groups.keys.data() + groups.start[fg];
+            const std::size_t n = groups.start[fg + 1] - groups.start[fg];
+            const T* lane_bounds = groups.lane_bounds.data() + f * width + g * L;
+            if (w == kKeptTile) {
+                kernels::kept_sums_tile<T, kKeptTile>(
+                    [&](std::size_t i) { return tile.data() + rows[i] * w; }, keys, n,
+                    lane_bounds, sums);
+            } else {
+                // the last, narrower tile: one sample at a time
+                for (std::size_t t = 0; t < w; ++t) {
+                    T one[L];
+                    kernels::kept_sums_tile<T, 1>(
+                        [&](std::size_t i) { return tile.data() + rows[i] * w + t; }, keys, n,
+                        lane_bounds, one);
+                    for (std::size_t l = 0; l < L; ++l) {
+                        sums[t * L + l] = one[l];
+                    }
+                }
+            }
+            for (std::size_t l = 0; l < L; ++l) {
+                const std::size_t c = groups.bound[f * width + g * L + l];
+                if (c == s.n_bounds) {
+                    break;  // padding: the group's last lanes
+                }
+                const std::size_t count = groups.counts[c * s.n_folds + f];
+                const T denom = static_cast<T>(count);
+                for (std::size_t t = 0; t < w; ++t) {
+                    mean[t] = count == 0 ? std::numeric_limits<T>::quiet_NaN()
+                                         : sums[t * L + l] / denom;
+                }
+                body(c, f, t0, w, static_cast<const T*>(mean));
+            }
+        }
     });
+}
+
+/// for_each_kept_mean by whole rows, one task per fold: the few bounds' accumulators
+/// (whole rows) stay in cache while each training row is read once.
+template <class T, class Body>
+void for_each_kept_row(const T* data, const long long* train_idx, const T* train_keys,
+                       const T* bounds, const KeptMeansShape& s, const Exec& exec, Body&& body) {
+    for_each_task(exec, static_cast<std::int64_t>(s.n_folds), [&](std::int64_t task) {
+        const auto f = static_cast<std::size_t>(task);
+        std::vector<T> acc(s.n_bounds * s.n_times);
+        std::vector<std::size_t> counts(s.n_bounds);
+        kernels::kept_means_group(data, s.n_times, train_idx + f * s.n_train,
+                                  train_keys + f * s.n_train, s.n_train, bounds + f, s.n_folds,
+                                  s.n_bounds, acc.data(), counts.data());
+        for (std::size_t c = 0; c < s.n_bounds; ++c) {
+            body(c, f, std::size_t(0), s.n_times, static_cast<const T*>(acc.data() + c * s.n_times));
+        }
+    });
+}
+
+/// Runs `body(c, f, t0, w, mean)` with `mean[0..w)` the means of bound c's kept rows of
+/// fold f on samples [t0, t0 + w), over every bound, fold and sample.
+///
+/// Both loop orders make the same additions in the same order (kernels::kept_sums_tile
+/// puts bounds in the lanes of a vector, kernels::kept_means_columns samples), so the
+/// choice is one of speed: bounds in the lanes once they fill at least half of them.
+template <class T, class Body>
+void for_each_kept_mean(const T* data, const long long* train_idx, const T* train_keys,
+                        const T* bounds, const KeptMeansShape& s, const Exec& exec, Body&& body) {
+    if (2 * s.n_bounds >= kernels::kKeptLanes<T>) {
+        for_each_kept_tile(data, train_idx, train_keys, bounds, s, exec, body);
+    } else {
+        for_each_kept_row(data, train_idx, train_keys, bounds, s, exec, body);
+    }
 }
 
 }  // namespace detail
@@ -150,16 +380,14 @@ void kept_means(const T* data, const long long* train_idx, const T* train_keys, 
                 const KeptMeansShape& s, T* out, const Exec& exec = {}) {
     check_exec(exec);
     detail::check_kept_shape(s, train_idx);
-    detail::for_each_kept_group(
-        data, train_idx, train_keys, bounds, s, exec,
-        [&](std::size_t f, std::size_t c0, std::size_t n_group, const T* acc) {
-            for (std::size_t g = 0; g < n_group; ++g) {
-                T* dst = out + ((c0 + g) * s.n_folds + f) * s.n_times;
-                for (std::size_t t = 0; t < s.n_times; ++t) {
-                    dst[t] = acc[g * s.n_times + t];
-                }
-            }
-        });
+    detail::for_each_kept_mean(data, train_idx, train_keys, bounds, s, exec,
+                               [&](std::size_t c, std::size_t f, std::size_t t0, std::size_t w,
+                                   const T* mean) {
+                                   T* dst = out + (c * s.n_folds + f) * s.n_times + t0;
+                                   for (std::size_t t = 0; t < w; ++t) {
+                                       dst[t] = mean[t];
+                                   }
+                               });
 }
 
 /// Each fold's score of each bound, `-rmse(medians[f], mean[c, f])` (NaN where the
@@ -179,15 +407,18 @@ void threshold_scores(const T* data, const long long* train_idx, const T* train_
                       const Exec& exec = {}) {
     check_exec(exec);
     detail::check_kept_shape(s, train_idx);
-    detail::for_each_kept_group(
+    // the squared differences of every bound and fold, then NumPy's mean of each row
+    std::vector<T> squares(s.n_bounds * s.n_folds * s.n_times);
+    detail::for_each_kept_mean(
         data, train_idx, train_keys, bounds, s, exec,
-        [&](std::size_t f, std::size_t c0, std::size_t n_group, const T* acc) {
-            std::vector<T> scratch(s.n_times);
-            for (std::size_t g = 0; g < n_group; ++g) {
-                out[(c0 + g) * s.n_folds + f] = -kernels::rmse(
-                    medians + f * s.n_times, acc + g * s.n_times, s.n_times, scratch.data());
-            }
+        [&](std::size_t c, std::size_t f, std::size_t t0, std::size_t w, const T* mean) {
+            kernels::squared_differences(medians + f * s.n_times + t0, mean, w,
+                                         squares.data() + (c * s.n_folds + f) * s.n_times + t0);
         });
+    for (std::size_t i = 0; i < s.n_bounds * s.n_folds; ++i) {
+        out[i] = -std::sqrt(kernels::numpy_mean(squares.data() + i * s.n_times,
+                                                static_cast<std::ptrdiff_t>(s.n_times)));
+    }
 }
 
 /// The threshold search's loss of each bound: `-mean_f(-rmse(medians[f], mean[c, f]))`,
