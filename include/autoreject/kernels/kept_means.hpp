@@ -330,20 +330,28 @@ void for_each_kept_tile(const T* data, const long long* train_idx, const T* trai
     });
 }
 
-/// for_each_kept_mean by whole rows, one task per fold: the few bounds' accumulators
-/// (whole rows) stay in cache while each training row is read once.
+/// for_each_kept_mean with the samples in a vector's lanes (kernels::kept_means_columns).
+///
+/// Tasks are (chunk of at most 4 KB of a row, fold), chunk by chunk: the few bounds'
+/// accumulators stay in the level-1 cache, and threads taking neighbouring tasks read
+/// the same chunk of the rows, which long rows (whole epochs) need.
 template <class T, class Body>
 void for_each_kept_row(const T* data, const long long* train_idx, const T* train_keys,
                        const T* bounds, const KeptMeansShape& s, const Exec& exec, Body&& body) {
-    for_each_task(exec, static_cast<std::int64_t>(s.n_folds), [&](std::int64_t task) {
-        const auto f = static_cast<std::size_t>(task);
-        std::vector<T> acc(s.n_bounds * s.n_times);
+    constexpr std::size_t kChunk = 4096 / sizeof(T);
+    const std::size_t n_chunks = (s.n_times + kChunk - 1) / kChunk;
+    const auto n_tasks = static_cast<std::int64_t>(n_chunks * s.n_folds);
+    for_each_task(exec, n_tasks, [&](std::int64_t task) {
+        const std::size_t c0 = static_cast<std::size_t>(task) / s.n_folds * kChunk;
+        const std::size_t f = static_cast<std::size_t>(task) % s.n_folds;
+        const std::size_t cw = std::min(kChunk, s.n_times - c0);
+        std::vector<T> acc(s.n_bounds * cw);
         std::vector<std::size_t> counts(s.n_bounds);
-        kernels::kept_means_group(data, s.n_times, train_idx + f * s.n_train,
-                                  train_keys + f * s.n_train, s.n_train, bounds + f, s.n_folds,
-                                  s.n_bounds, acc.data(), counts.data());
+        kernels::kept_means_columns(data, s.n_times, c0, cw, train_idx + f * s.n_train,
+                                    train_keys + f * s.n_train, s.n_train, bounds + f, s.n_folds,
+                                    s.n_bounds, acc.data(), counts.data());
         for (std::size_t c = 0; c < s.n_bounds; ++c) {
-            body(c, f, std::size_t(0), s.n_times, static_cast<const T*>(acc.data() + c * s.n_times));
+            body(c, f, c0, cw, static_cast<const T*>(acc.data() + c * cw));
         }
     });
 }
