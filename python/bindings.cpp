@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "autoreject/autoreject.hpp"
 #include "autoreject/dispatch.hpp"
@@ -341,6 +342,37 @@ py::tuple vote_bad_epochs(const Doubles& deltas, const Doubles& threshes) {
 }
 
 // backends() and simd_levels(): a list of {name, compiled, available, reason}
+// x[rows] along the first axis into a new array of x's dtype: any C-ordered array
+// (not converted); the copy runs without the GIL on the backend's threads.
+py::array take_rows(const py::array& x, const Indices& rows, const OptStr& backend,
+                    int n_threads) {
+    if (x.ndim() < 1) {
+        throw std::invalid_argument("x must have at least one dimension (rows are taken along "
+                                    "the first); got a 0-D array");
+    }
+    if (!(x.flags() & py::array::c_style)) {
+        throw std::invalid_argument(
+            "x must be C-contiguous; pass np.ascontiguousarray(x) or index it with NumPy");
+    }
+    if (std::string("biufc").find(x.dtype().kind()) == std::string::npos) {
+        throw py::type_error(std::string("x must hold numbers (bool, integer, float or complex); "
+                                         "got dtype kind '") +
+                             x.dtype().kind() + "'");
+    }
+    require_ndim(rows, 1, "rows", "(n,)");
+    const auto exec = make_exec(backend, n_threads);
+    std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+    shape[0] = rows.shape(0);
+    py::array out(x.dtype(), shape);
+    const std::size_t row_bytes = x.shape(0) == 0 ? 0 : sz(x.nbytes() / x.shape(0));
+    {
+        py::gil_scoped_release release;
+        ar::take_rows(x.data(), sz(x.shape(0)), row_bytes, rows.data(), sz(rows.shape(0)),
+                      out.mutable_data(), exec);
+    }
+    return out;
+}
+
 template <class Table>
 py::list info_table(const Table& table) {
     py::list out;
@@ -407,6 +439,8 @@ PYBIND11_MODULE(_core, m) {
     m.def("ransac_correlations", &ransac_correlations, py::arg("data"), py::arg("cols"),
           py::arg("counts"), py::arg("weights"), py::kw_only(), kw_backend, kw_threads, kw_simd,
           "RANSAC correlation of each channel with its median prediction, (n_epochs, n_channels).");
+    m.def("take_rows", &take_rows, py::arg("x"), py::arg("rows"), py::kw_only(), kw_backend,
+          kw_threads, "x[rows] (rows along the first axis) as a new C-ordered array of x's dtype.");
     m.def("vote_bad_epochs", &vote_bad_epochs, py::arg("deltas"), py::arg("threshes"),
           "Bad-sensor matrix (peak-to-peak > threshold) and bad count per epoch.");
     bind_interpolation(m);

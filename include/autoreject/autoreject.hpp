@@ -15,6 +15,7 @@
 #include "autoreject/kernels/prefix_sums.hpp"
 #include "autoreject/kernels/ptp.hpp"
 #include "autoreject/kernels/sum.hpp"
+#include "autoreject/kernels/take.hpp"
 #include "autoreject/pipeline.hpp"
 #include "autoreject/random.hpp"
 #include "autoreject/types.hpp"

@@ -80,6 +80,7 @@ def _apply_reject_log(epochs, reject_log, picks, dots, backend, interpolator=Non
     ``dtype`` is the precision of the repairs of a new one (None: the data's).
     """
     from ._mne_compat import epochs_data, select_epochs
+    from .backends import get_backend
     from .interpolation import Interpolator
 
     labels = np.asarray(reject_log.labels)
@@ -99,7 +100,7 @@ def _apply_reject_log(epochs, reject_log, picks, dots, backend, interpolator=Non
     # drop first, then repair the kept epochs in the (only) copy of the data
     bad_mask = np.asarray(reject_log.bad_epochs, dtype=bool)
     keep = np.flatnonzero(~bad_mask)
-    clean = select_epochs(epochs, keep, reason="AUTOREJECT")
+    clean = select_epochs(epochs, keep, reason="AUTOREJECT", backend=get_backend(backend))
     if interpolator is None:
         interpolator = Interpolator(epochs.info, picks, dots=dots, backend=backend, dtype=dtype)
     interpolator.repair(epochs_data(clean), interp_sets(labels[keep]))

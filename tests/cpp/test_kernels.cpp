@@ -589,3 +589,32 @@ TEST_CASE("ransac: sparse predictions of any length, terms in order", "[ransac]"
     std::vector<double> pred(33);
     CHECK(ar::kernels::sparse_prediction(epoch.data(), n_times, cols, w, 2, 0, 33, pred.data()));
 }
+
+// ------------------------------------------------------------------------ take rows
+TEST_CASE("take_rows: rows gathered in the order asked, on every backend", "[take_rows]") {
+    const std::size_t n_src = 300;
+    const std::size_t row = 37;  // doubles per row: rows not a multiple of a cache line
+    const auto src = test::noise(n_src * row, 21);
+    std::vector<long long> rows;
+    for (std::size_t i = 0; i < 2 * n_src; ++i) {
+        rows.push_back(static_cast<long long>((i * 7919) % n_src));  // repeats, any order
+    }
+    for (const auto& exec : test::all_execs()) {
+        std::vector<double> out(rows.size() * row, -1.0);
+        ar::take_rows(src.data(), n_src, row * sizeof(double), rows.data(), rows.size(),
+                      out.data(), exec);
+        bool same = true;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            same = same && std::memcmp(out.data() + i * row,
+                                       src.data() + static_cast<std::size_t>(rows[i]) * row,
+                                       row * sizeof(double)) == 0;
+        }
+        CHECK(same);
+    }
+    double out[1] = {0};
+    const long long outside[1] = {static_cast<long long>(n_src)};
+    CHECK_THROWS_WITH(ar::take_rows(src.data(), n_src, sizeof(double), outside, 1, out, kScalar),
+                      Catch::Contains("rows[0] = 300 is outside [0, 300)"));
+    ar::take_rows(src.data(), n_src, sizeof(double), outside, 0, out, kScalar);  // nothing
+    CHECK(out[0] == 0.0);
+}

@@ -178,6 +178,41 @@ def test_ptp_non_contiguous_and_other_dtypes(backend):
     assert_array_equal(backend.ptp(ints, axis=1), np.ptp(ints, axis=1), strict=True)
 
 
+@pytest.mark.parametrize(
+    "dtype", [np.float64, np.float32, np.int16, np.complex128, np.bool_]
+)
+def test_take_rows(backend, dtype):
+    """x[rows] with x's dtype, any order and repeats, in a new array."""
+    x = (np.random.default_rng(5).standard_normal((40, 3, 7)) * 100).astype(dtype)
+    before = x.copy()
+    rows = np.array([39, 0, 5, 5, 17, 2])
+    got = backend.take_rows(x, rows)
+    assert_array_equal(got, x[rows], strict=True)
+    assert got.flags.c_contiguous and not np.shares_memory(got, x)
+    assert_array_equal(x, before)  # the source is not modified
+    assert_array_equal(backend.take_rows(x, rows[:0]), x[:0], strict=True)
+    assert_array_equal(backend.take_rows(x, [-1]), x[[-1]], strict=True)  # NumPy's -1
+
+
+def test_take_rows_views_and_errors(backend):
+    """Strided views and object arrays go through NumPy; bad rows raise as NumPy."""
+    x = np.random.default_rng(6).standard_normal((10, 8))
+    assert_array_equal(backend.take_rows(x[:, ::2], [3, 1]), x[[3, 1], ::2], strict=True)
+    objects = np.array([[1, "a"], [2, "b"]], dtype=object)
+    assert_array_equal(backend.take_rows(objects, [1]), objects[[1]])
+    with pytest.raises(IndexError, match="out of range"):
+        backend.take_rows(x, [10])
+    # the core's own checks
+    with pytest.raises(ValueError, match="C-contiguous"):
+        autoreject_cpp._core.take_rows(x[:, ::2], np.array([0]))
+    with pytest.raises(TypeError, match="must hold numbers"):
+        autoreject_cpp._core.take_rows(objects, np.array([0]))
+    with pytest.raises(ValueError, match=r"rows\[0\] = 10 is outside \[0, 10\)"):
+        autoreject_cpp._core.take_rows(x, np.array([10]))
+    with pytest.raises(ValueError, match="0-D"):
+        autoreject_cpp._core.take_rows(np.array(1.0), np.array([0]))
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 8, 50, 51])
 @pytest.mark.parametrize("axis", [0, -1])
 def test_median(backend, n, axis):

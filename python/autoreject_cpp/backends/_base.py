@@ -57,6 +57,22 @@ class Backend:
         """Peak-to-peak amplitude ``max - min`` along ``axis``."""
         raise NotImplementedError
 
+    def take_rows(self, x, rows):
+        """``x[rows]`` along the first axis, as a new C-ordered array.
+
+        Parameters
+        ----------
+        x : array, shape (n, ...)
+        rows : array of int, shape (k,)
+            Indices in ``[0, n)``.
+
+        Returns
+        -------
+        out : array, shape (k, ...)
+            Of ``x``'s dtype; never shares memory with ``x``.
+        """
+        return np.ascontiguousarray(np.asarray(x)[np.asarray(rows, dtype=np.intp)])
+
     def median(self, x, axis=0):
         """Median along ``axis`` (mean of the two middle values when even)."""
         raise NotImplementedError

@@ -90,6 +90,12 @@ class CoreBackend(Backend):
         out = out.reshape(shape)
         return out[()] if out.ndim == 0 else out
 
+    def take_rows(self, x, rows):
+        x = np.asarray(x)
+        if x.ndim == 0 or not x.flags.c_contiguous or x.dtype.kind not in "biufc":
+            return super().take_rows(x, rows)
+        return _core.take_rows(x, _rows_index(rows, len(x)), **self._kw)
+
     def median(self, x, axis=0):
         x = np.asarray(x)
         if x.ndim == 0 or x.dtype not in _KERNEL_DTYPES:
