@@ -16,7 +16,7 @@ not on ``'cuda'``). Indices stay int64. Shape or value errors raise
 ``ValueError`` listing the available ones.
 """
 
-from typing import TypedDict, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -125,6 +125,11 @@ def ransac_correlations(
     simd: str | None = ...,
 ) -> NDArray[F]:
     """Correlation of each channel with its median prediction, shape (n_epochs, n_channels)."""
+
+def take_rows(
+    x: NDArray[Any], rows: NDArray[np.int64], *, backend: str = ..., n_threads: int = ...
+) -> NDArray[Any]:
+    """``x[rows]`` along the first axis, a new C-ordered array of ``x``'s dtype (numbers only)."""
 
 def vote_bad_epochs(
     deltas: NDArray[np.float64], threshes: NDArray[np.float64]
