@@ -134,6 +134,37 @@ inline V opaque(V v) {
 }
 #endif
 
+/// Copies `src[0..n)` to `dst`; returns whether a value is NaN. Whole vectors on the
+/// host (GCC keeps a scalar loop with a comparison per value otherwise).
+template <class T>
+AUTOREJECT_HD bool copy_flag_nan(const T* src, std::size_t n, T* dst) {
+    std::size_t c = 0;
+    bool nan = false;
+#if defined(AUTOREJECT_VECTOR_EXTENSIONS)
+    typedef T V __attribute__((vector_size(AUTOREJECT_VECTOR_BYTES)));
+    constexpr std::size_t W = AUTOREJECT_VECTOR_BYTES / sizeof(T);
+    if (n >= W) {
+        V v;
+        std::memcpy(&v, src, sizeof(V));
+        auto bad = v != v;  // NOLINT(misc-redundant-expression)
+        std::memcpy(dst, &v, sizeof(V));
+        for (c = W; c + W <= n; c += W) {
+            std::memcpy(&v, src + c, sizeof(V));
+            bad |= v != v;  // NOLINT(misc-redundant-expression)
+            std::memcpy(dst + c, &v, sizeof(V));
+        }
+        for (std::size_t j = 0; j < W; ++j) {
+            nan = nan || bad[j] != 0;
+        }
+    }
+#endif
+    for (; c < n; ++c) {
+        dst[c] = src[c];
+        nan = nan || is_nan(src[c]);
+    }
+    return nan;
+}
+
 /// One comparator of a sorting network on whole rows: afterwards `lo[t] <= hi[t]` for
 /// t < n (values only: no NaN may reach it). Branch-free, so it vectorises along t.
 template <class T>
@@ -272,12 +303,7 @@ void median_rows(const T* x, std::size_t n_rows, std::size_t n_cols, const long 
         for (std::size_t i = 0; i < n_sel; ++i) {
             const T* src = x + static_cast<std::size_t>(rows[i]) * n_cols + c0;
             T* dst = buf.data() + i * block;
-            bool row_nan = false;
-            for (std::size_t c = 0; c < w; ++c) {
-                dst[c] = src[c];
-                row_nan = row_nan || kernels::is_nan(src[c]);
-            }
-            nan = nan || row_nan;
+            nan = kernels::copy_flag_nan(src, w, dst) || nan;
         }
         if (use_network && !nan) {
             network.block_median(buf.data(), block, w, out + c0);
