@@ -344,11 +344,11 @@ py::tuple vote_bad_epochs(const Doubles& deltas, const Doubles& threshes) {
 // backends() and simd_levels(): a list of {name, compiled, available, reason}
 // x[rows] along the first axis into a new array of x's dtype: any C-ordered array
 // (not converted); the copy runs without the GIL on the backend's threads.
-py::array take_rows(const py::array& x, const Indices& rows, const OptStr& backend,
-                    int n_threads) {
+py::array take_rows(const py::array& x, const Indices& rows, const OptStr& backend, int n_threads) {
     if (x.ndim() < 1) {
-        throw std::invalid_argument("x must have at least one dimension (rows are taken along "
-                                    "the first); got a 0-D array");
+        throw std::invalid_argument(
+            "x must have at least one dimension (rows are taken along "
+            "the first); got a 0-D array");
     }
     if (!(x.flags() & py::array::c_style)) {
         throw std::invalid_argument(

@@ -48,9 +48,10 @@ using autoreject::Exec;
 using autoreject::Simd;
 namespace dispatch = autoreject::dispatch;
 
-// Bounds summed in one pass over a fold's training rows by kept_means, threshold_scores
-// and threshold_losses (autoreject::detail::kKeptGroup); used only to count the rows
-// those kernels stream.
+// Bounds summed together (the lanes of one vector: kernels::kKeptLanes<double> of the
+// AVX-512 build) by kept_means, threshold_scores and threshold_losses, each group of
+// increasing bounds reading the rows its widest bound keeps; used only to count the
+// rows those kernels read (from a copy of a tile of samples held in cache).
 constexpr std::size_t kKeptGroup = 8;
 
 // --- shapes --------------------------------------------------------------------------
@@ -338,8 +339,10 @@ autoreject::KeptMeansShape kept_shape(const Shape& s) {
 }
 
 // The threshold-search kernels read each fold's training rows once per group of
-// kKeptGroup (8) bounds and add each row to the accumulator of every bound of the group
-// that keeps it, in training order (the result is that of one bound at a time).
+// kKeptGroup (8) bounds, tile by tile of 16 samples copied side by side, and add each
+// row to the accumulators of the group's bounds that keep it (masked lanes), in training
+// order (the result is that of one bound at a time); the data themselves are read from
+// memory once.
 //   additions = n_times * sum over (bound, fold) of the rows the bound keeps: the adds
 //               the (order-preserving) mean must do
 //   bytes     = 8 * n_times * the rows streamed (per fold and group, the rows the group's

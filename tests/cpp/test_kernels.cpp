@@ -320,12 +320,12 @@ void check_tiles_against_columns(std::size_t n_times, std::size_t n_bounds, unsi
     for (std::size_t i = 0; i < bounds.size(); ++i) {
         bounds[i] = static_cast<T>(std::fabs(noise[data.size() + keys.size() + i]));
     }
-    bounds[0] = keys[7];                               // equal to a key: keeps it
-    bounds[1] = std::numeric_limits<T>::quiet_NaN();   // keeps nothing: NaN means
-    bounds[2] = std::numeric_limits<T>::infinity();    // keeps all but the NaN key
+    bounds[0] = keys[7];                              // equal to a key: keeps it
+    bounds[1] = std::numeric_limits<T>::quiet_NaN();  // keeps nothing: NaN means
+    bounds[2] = std::numeric_limits<T>::infinity();   // keeps all but the NaN key
     if (n_bounds > 2) {
-        bounds[n_folds] = T(0);                        // below every key: keeps nothing
-        bounds[2 * n_folds] = bounds[0];               // a duplicate bound
+        bounds[n_folds] = T(0);           // below every key: keeps nothing
+        bounds[2 * n_folds] = bounds[0];  // a duplicate bound
     }
     const ar::KeptMeansShape s{n_rows, n_times, n_folds, n_train, n_bounds};
     const auto want = kept_means_by_column(data, idx, keys, bounds, s);
@@ -601,8 +601,8 @@ TEST_CASE("take_rows: rows gathered in the order asked, on every backend", "[tak
     }
     for (const auto& exec : test::all_execs()) {
         std::vector<double> out(rows.size() * row, -1.0);
-        ar::take_rows(src.data(), n_src, row * sizeof(double), rows.data(), rows.size(),
-                      out.data(), exec);
+        ar::take_rows(src.data(), n_src, row * sizeof(double), rows.data(), rows.size(), out.data(),
+                      exec);
         bool same = true;
         for (std::size_t i = 0; i < rows.size(); ++i) {
             same = same && std::memcmp(out.data() + i * row,

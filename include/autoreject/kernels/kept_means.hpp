@@ -139,8 +139,7 @@ namespace kernels {
 /// alone, while the W accumulators stay in registers and each row's samples are read
 /// once for all the group's bounds. `row(i)` points at row i's first sample of the tile.
 template <class T, std::size_t W, class Row>
-inline void kept_sums_tile(Row&& row, const T* keys, std::size_t n, const T* lane_bounds,
-                           T* sums) {
+inline void kept_sums_tile(Row&& row, const T* keys, std::size_t n, const T* lane_bounds, T* sums) {
 #if defined(AUTOREJECT_VECTOR_EXTENSIONS)
     typedef T V __attribute__((vector_size(AUTOREJECT_VECTOR_BYTES)));
     V bound;
@@ -187,13 +186,13 @@ namespace detail {
 /// (skipping the others inside the loop over rows would be an unpredictable branch).
 template <class T>
 struct KeptGroups {
-    std::size_t n_groups = 0;          ///< groups per fold
-    std::vector<std::size_t> bound;    ///< (n_folds, n_groups * lanes) bound index, or n_bounds
-    std::vector<T> lane_bounds;        ///< (n_folds, n_groups * lanes)
-    std::vector<std::size_t> counts;   ///< (n_bounds, n_folds) rows each bound keeps
-    std::vector<std::size_t> start;    ///< (n_folds * n_groups + 1) offsets into rows / keys
-    std::vector<std::size_t> rows;     ///< rows (data row indices) of every group
-    std::vector<T> keys;               ///< their keys
+    std::size_t n_groups = 0;         ///< groups per fold
+    std::vector<std::size_t> bound;   ///< (n_folds, n_groups * lanes) bound index, or n_bounds
+    std::vector<T> lane_bounds;       ///< (n_folds, n_groups * lanes)
+    std::vector<std::size_t> counts;  ///< (n_bounds, n_folds) rows each bound keeps
+    std::vector<std::size_t> start;   ///< (n_folds * n_groups + 1) offsets into rows / keys
+    std::vector<std::size_t> rows;    ///< rows (data row indices) of every group
+    std::vector<T> keys;              ///< their keys
 
     KeptGroups(const long long* train_idx, const T* train_keys, const T* bounds,
                const KeptMeansShape& s) {
@@ -227,11 +226,11 @@ struct KeptGroups {
                 order[c] = c;
                 const T v = b[c * s.n_folds];
                 counts[c * s.n_folds + f] =
-                    kernels::is_nan(v) ? 0
-                                       : static_cast<std::size_t>(
-                                             std::upper_bound(sorted_keys.begin(),
-                                                              sorted_keys.end(), v) -
-                                             sorted_keys.begin());
+                    kernels::is_nan(v)
+                        ? 0
+                        : static_cast<std::size_t>(
+                              std::upper_bound(sorted_keys.begin(), sorted_keys.end(), v) -
+                              sorted_keys.begin());
             }
             // increasing, NaN last: a group's rows are those of its widest bound
             std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
@@ -299,8 +298,8 @@ void for_each_kept_tile(const T* data, const long long* train_idx, const T* trai
             const T* lane_bounds = groups.lane_bounds.data() + f * width + g * L;
             if (w == kKeptTile) {
                 kernels::kept_sums_tile<T, kKeptTile>(
-                    [&](std::size_t i) { return tile.data() + rows[i] * w; }, keys, n,
-                    lane_bounds, sums);
+                    [&](std::size_t i) { return tile.data() + rows[i] * w; }, keys, n, lane_bounds,
+                    sums);
             } else {
                 // the last, narrower tile: one sample at a time
                 for (std::size_t t = 0; t < w; ++t) {
@@ -321,8 +320,8 @@ void for_each_kept_tile(const T* data, const long long* train_idx, const T* trai
                 const std::size_t count = groups.counts[c * s.n_folds + f];
                 const T denom = static_cast<T>(count);
                 for (std::size_t t = 0; t < w; ++t) {
-                    mean[t] = count == 0 ? std::numeric_limits<T>::quiet_NaN()
-                                         : sums[t * L + l] / denom;
+                    mean[t] =
+                        count == 0 ? std::numeric_limits<T>::quiet_NaN() : sums[t * L + l] / denom;
                 }
                 body(c, f, t0, w, static_cast<const T*>(mean));
             }
@@ -333,8 +332,8 @@ void for_each_kept_tile(const T* data, const long long* train_idx, const T* trai
 /// for_each_kept_mean with the samples in a vector's lanes (kernels::kept_means_columns).
 ///
 /// Tasks are (chunk of at most 4 KB of a row, fold), chunk by chunk: the few bounds'
-/// accumulators stay in the level-1 cache, and threads taking neighbouring tasks read
-/// the same chunk of the rows, which long rows (whole epochs) need.
+/// accumulators stay in cache, and threads taking neighbouring tasks read the same
+/// chunk of the rows, which long rows (whole epochs) need.
 template <class T, class Body>
 void for_each_kept_row(const T* data, const long long* train_idx, const T* train_keys,
                        const T* bounds, const KeptMeansShape& s, const Exec& exec, Body&& body) {
@@ -361,11 +360,13 @@ void for_each_kept_row(const T* data, const long long* train_idx, const T* train
 ///
 /// Both loop orders make the same additions in the same order (kernels::kept_sums_tile
 /// puts bounds in the lanes of a vector, kernels::kept_means_columns samples), so the
-/// choice is one of speed: bounds in the lanes once they fill at least half of them.
+/// choice is one of speed: bounds in the lanes once they fill at least half of them,
+/// with vectors of 4 lanes or more (SSE2's 2 doubles per vector would need 21 passes
+/// over the rows for autoreject's 41 candidates: slower than the rows' own order).
 template <class T, class Body>
 void for_each_kept_mean(const T* data, const long long* train_idx, const T* train_keys,
                         const T* bounds, const KeptMeansShape& s, const Exec& exec, Body&& body) {
-    if (2 * s.n_bounds >= kernels::kKeptLanes<T>) {
+    if (kernels::kKeptLanes<T> >= 4 && 2 * s.n_bounds >= kernels::kKeptLanes<T>) {
         for_each_kept_tile(data, train_idx, train_keys, bounds, s, exec, body);
     } else {
         for_each_kept_row(data, train_idx, train_keys, bounds, s, exec, body);
@@ -388,14 +389,14 @@ void kept_means(const T* data, const long long* train_idx, const T* train_keys, 
                 const KeptMeansShape& s, T* out, const Exec& exec = {}) {
     check_exec(exec);
     detail::check_kept_shape(s, train_idx);
-    detail::for_each_kept_mean(data, train_idx, train_keys, bounds, s, exec,
-                               [&](std::size_t c, std::size_t f, std::size_t t0, std::size_t w,
-                                   const T* mean) {
-                                   T* dst = out + (c * s.n_folds + f) * s.n_times + t0;
-                                   for (std::size_t t = 0; t < w; ++t) {
-                                       dst[t] = mean[t];
-                                   }
-                               });
+    detail::for_each_kept_mean(
+        data, train_idx, train_keys, bounds, s, exec,
+        [&](std::size_t c, std::size_t f, std::size_t t0, std::size_t w, const T* mean) {
+            T* dst = out + (c * s.n_folds + f) * s.n_times + t0;
+            for (std::size_t t = 0; t < w; ++t) {
+                dst[t] = mean[t];
+            }
+        });
 }
 
 /// Each fold's score of each bound, `-rmse(medians[f], mean[c, f])` (NaN where the

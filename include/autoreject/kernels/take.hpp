@@ -38,7 +38,8 @@ inline void take_rows(const void* src, std::size_t n_src, std::size_t row_bytes,
         return;
     }
     // runs of at least 1 MB, and several per thread for balance
-    const std::size_t per_task = row_bytes >= (std::size_t(1) << 20) ? 1 : (std::size_t(1) << 20) / row_bytes;
+    const std::size_t per_task =
+        row_bytes >= (std::size_t(1) << 20) ? 1 : (std::size_t(1) << 20) / row_bytes;
     const std::size_t n_tasks = (n + per_task - 1) / per_task;
     const auto* from = static_cast<const unsigned char*>(src);
     auto* to = static_cast<unsigned char*>(out);
