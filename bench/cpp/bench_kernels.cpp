@@ -302,6 +302,29 @@ void bm_ptp(benchmark::State& state, const Shape& s, Exec exec, Simd simd) {
     set_rate(state, "comparisons_per_second", 2.0 * values);
 }
 
+// transform's copy of the kept epochs (9 in 10 here) into a freshly allocated array, as
+// the Python module hands it to MNE: the new pages are first touched by the copying
+// threads.
+//   bytes = 8 * values copied, read + written (the bound: BM_memcpy of the same size)
+void bm_take_rows(benchmark::State& state, const Shape& s, Exec exec) {
+    const Data& d = data_for(s);
+    const std::size_t row = s.n_channels * s.n_times;
+    std::vector<long long> keep;
+    for (std::size_t e = 0; e < s.n_epochs; ++e) {
+        if (e % 10 != 3) {
+            keep.push_back(static_cast<long long>(e));
+        }
+    }
+    for (auto _ : state) {
+        std::unique_ptr<double[]> out(new double[keep.size() * row]);  // untouched pages
+        autoreject::take_rows(d.epochs.data(), s.n_epochs, row * sizeof(double), keep.data(),
+                              keep.size(), out.get(), exec);
+        benchmark::DoNotOptimize(out.get());
+        benchmark::ClobberMemory();
+    }
+    set_bytes(state, 2.0 * 8.0 * static_cast<double>(keep.size() * row));
+}
+
 // Column medians of one consensus-CV test fold (KFold(10)'s first: 24 of 232 epochs,
 // 30 of 300), over every (channel, sample) column, as local_reject_cv.py asks for them.
 //   bytes  = 8 * n_sel * n_channels * n_times read + 8 * n_channels * n_times written
@@ -664,6 +687,8 @@ void register_all() {
             const Exec e = v.exec;
             add("BM_vote_bad_epochs/" + std::string(s.name) + "/" + v.name + "/template",
                 [&s, e](benchmark::State& st) { bm_vote(st, s, e); });
+            add("BM_take_rows/" + std::string(s.name) + "/" + v.name + "/template",
+                [&s, e](benchmark::State& st) { bm_take_rows(st, s, e); });
         }
     }
 }
