@@ -39,8 +39,10 @@ constexpr std::size_t kKeptLanes = AUTOREJECT_VECTOR_BYTES / sizeof(T);
 /// AVX-512, 16 of AVX2 and SSE2).
 constexpr std::size_t kKeptTileSamples = AUTOREJECT_VECTOR_BYTES == 64 ? 16 : 8;
 #else
+/// Bounds summed together by kept_sums_tile (no vector extensions: 8 scalar lanes).
 template <class T>
 constexpr std::size_t kKeptLanes = 8;
+/// Samples per tile (no vector extensions).
 constexpr std::size_t kKeptTileSamples = 8;
 #endif
 
