@@ -329,6 +329,17 @@ void check_tiles_against_columns(std::size_t n_times, std::size_t n_bounds, unsi
     }
     const ar::KeptMeansShape s{n_rows, n_times, n_folds, n_train, n_bounds};
     const auto want = kept_means_by_column(data, idx, keys, bounds, s);
+    // the scores by their definition, -rmse(median, mean), from the reference means
+    std::vector<T> medians(n_folds * n_times);
+    for (std::size_t i = 0; i < medians.size(); ++i) {
+        medians[i] = static_cast<T>(noise[(i * 31) % data.size()]);
+    }
+    std::vector<T> want_scores(n_bounds * n_folds);
+    std::vector<T> scratch(n_times);
+    for (std::size_t i = 0; i < want_scores.size(); ++i) {
+        want_scores[i] = -ar::kernels::rmse(medians.data() + (i % n_folds) * n_times,
+                                            want.data() + i * n_times, n_times, scratch.data());
+    }
     for (ar::Simd simd : test::available_simd()) {  // lanes and tile widths differ by ISA
         for (const auto& exec : test::all_execs()) {
             INFO("simd " << ar::simd_name(simd) << ", backend " << ar::backend_name(exec.backend)
@@ -337,6 +348,10 @@ void check_tiles_against_columns(std::size_t n_times, std::size_t n_bounds, unsi
             ar::dispatch::kept_means(data.data(), idx.data(), keys.data(), bounds.data(), s,
                                      got.data(), exec, simd);
             CHECK(same_bits_of(got, want));
+            std::vector<T> scores(want_scores.size());
+            ar::dispatch::threshold_scores(data.data(), idx.data(), keys.data(), bounds.data(),
+                                           medians.data(), s, scores.data(), exec, simd);
+            CHECK(same_bits_of(scores, want_scores));
         }
     }
 }
@@ -347,7 +362,7 @@ TEST_CASE("kept_means: both loop orders (tiles, rows) equal one bound and column
     // samples: below one tile, a whole number of tiles (8 and 16), one past; bounds: one,
     // below and above a vector's lanes (2 to 16 by instruction set and precision)
     for (std::size_t n_times : {1u, 5u, 16u, 33u, 64u}) {
-        for (std::size_t n_bounds : {1u, 3u, 9u, 17u, 41u}) {
+        for (std::size_t n_bounds : {1u, 3u, 9u, 17u, 41u, 300u}) {  // 300: two batches
             CAPTURE(n_times, n_bounds);
             check_tiles_against_columns<double>(n_times, n_bounds, 11);
             check_tiles_against_columns<float>(n_times, n_bounds, 12);

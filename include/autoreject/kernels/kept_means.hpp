@@ -357,6 +357,9 @@ void for_each_kept_row(const T* data, const long long* train_idx, const T* train
     });
 }
 
+/// Bounds handled together at most (for_each_kept_mean, threshold_scores).
+constexpr std::size_t kKeptBatch = 256;
+
 /// Runs `body(c, f, t0, w, mean)` with `mean[0..w)` the means of bound c's kept rows of
 /// fold f on samples [t0, t0 + w), over every bound, fold and sample.
 ///
@@ -365,13 +368,23 @@ void for_each_kept_row(const T* data, const long long* train_idx, const T* train
 /// choice is one of speed: bounds in the lanes once they fill at least half of them,
 /// with vectors of 4 lanes or more (SSE2's 2 doubles per vector would need 21 passes
 /// over the rows for autoreject's 41 candidates: slower than the rows' own order).
+///
+/// Bounds go kKeptBatch at a time, which caps the scratch (the listed rows of every
+/// group, the accumulators of every bound) whatever the number of bounds.
 template <class T, class Body>
 void for_each_kept_mean(const T* data, const long long* train_idx, const T* train_keys,
                         const T* bounds, const KeptMeansShape& s, const Exec& exec, Body&& body) {
-    if (kernels::kKeptLanes<T> >= 4 && 2 * s.n_bounds >= kernels::kKeptLanes<T>) {
-        for_each_kept_tile(data, train_idx, train_keys, bounds, s, exec, body);
-    } else {
-        for_each_kept_row(data, train_idx, train_keys, bounds, s, exec, body);
+    for (std::size_t b0 = 0; b0 < s.n_bounds; b0 += kKeptBatch) {
+        KeptMeansShape part = s;
+        part.n_bounds = std::min(kKeptBatch, s.n_bounds - b0);
+        auto shifted = [&](std::size_t c, std::size_t f, std::size_t t0, std::size_t w,
+                           const T* mean) { body(b0 + c, f, t0, w, mean); };
+        const T* part_bounds = bounds + b0 * s.n_folds;
+        if (kernels::kKeptLanes<T> >= 4 && 2 * part.n_bounds >= kernels::kKeptLanes<T>) {
+            for_each_kept_tile(data, train_idx, train_keys, part_bounds, part, exec, shifted);
+        } else {
+            for_each_kept_row(data, train_idx, train_keys, part_bounds, part, exec, shifted);
+        }
     }
 }
 
@@ -418,17 +431,23 @@ void threshold_scores(const T* data, const long long* train_idx, const T* train_
                       const Exec& exec = {}) {
     check_exec(exec);
     detail::check_kept_shape(s, train_idx);
-    // the squared differences of every bound and fold, then NumPy's mean of each row
-    std::vector<T> squares(s.n_bounds * s.n_folds * s.n_times);
-    detail::for_each_kept_mean(
-        data, train_idx, train_keys, bounds, s, exec,
-        [&](std::size_t c, std::size_t f, std::size_t t0, std::size_t w, const T* mean) {
-            kernels::squared_differences(medians + f * s.n_times + t0, mean, w,
-                                         squares.data() + (c * s.n_folds + f) * s.n_times + t0);
-        });
-    for (std::size_t i = 0; i < s.n_bounds * s.n_folds; ++i) {
-        out[i] = -std::sqrt(kernels::numpy_mean(squares.data() + i * s.n_times,
-                                                static_cast<std::ptrdiff_t>(s.n_times)));
+    // the squared differences of a batch of bounds (every fold), then NumPy's mean of
+    // each row; batches cap the scratch whatever the number of bounds
+    const std::size_t batch = std::min(detail::kKeptBatch, s.n_bounds);
+    std::vector<T> squares(batch * s.n_folds * s.n_times);
+    for (std::size_t b0 = 0; b0 < s.n_bounds; b0 += batch) {
+        KeptMeansShape part = s;
+        part.n_bounds = std::min(batch, s.n_bounds - b0);
+        detail::for_each_kept_mean(
+            data, train_idx, train_keys, bounds + b0 * s.n_folds, part, exec,
+            [&](std::size_t c, std::size_t f, std::size_t t0, std::size_t w, const T* mean) {
+                kernels::squared_differences(medians + f * s.n_times + t0, mean, w,
+                                             squares.data() + (c * s.n_folds + f) * s.n_times + t0);
+            });
+        for (std::size_t i = 0; i < part.n_bounds * s.n_folds; ++i) {
+            out[b0 * s.n_folds + i] = -std::sqrt(kernels::numpy_mean(
+                squares.data() + i * s.n_times, static_cast<std::ptrdiff_t>(s.n_times)));
+        }
     }
 }
 
