@@ -91,16 +91,6 @@ AUTOREJECT_HD void kept_means_columns(const T* data, std::size_t stride, std::si
     }
 }
 
-/// kept_means_columns on whole rows of `n_times` values: `acc` is (n_group, n_times).
-template <class T>
-AUTOREJECT_HD void kept_means_group(const T* data, std::size_t n_times, const long long* idx,
-                                    const T* keys, std::size_t n_train, const T* bounds,
-                                    std::size_t bound_stride, std::size_t n_group, T* acc,
-                                    std::size_t* counts) {
-    kept_means_columns(data, n_times, std::size_t(0), n_times, idx, keys, n_train, bounds,
-                       bound_stride, n_group, acc, counts);
-}
-
 /// `out[t] = (median[t] - mean[t]) ** 2`, NumPy's operations.
 template <class T>
 AUTOREJECT_HD void squared_differences(const T* median, const T* mean, std::size_t n, T* out) {
