@@ -258,7 +258,7 @@ def epochs_data(epochs):
     return epochs._data
 
 
-def select_epochs(epochs, keep, reason, backend=None):
+def select_epochs(epochs, keep, reason, backend):
     """A copy of ``epochs`` holding only the epochs at indices ``keep``.
 
     Equivalent to ``epochs.copy().drop(others, reason=reason)`` but copies
@@ -275,8 +275,8 @@ def select_epochs(epochs, keep, reason, backend=None):
         Indices of the epochs to keep, increasing.
     reason : str
         Entry written in ``drop_log`` for the other epochs.
-    backend : Backend | None
-        Copies the kept epochs (on its threads); None: NumPy's indexing.
+    backend : Backend
+        Copies the kept epochs (:meth:`Backend.take_rows`, on its threads).
 
     Returns
     -------
@@ -286,10 +286,7 @@ def select_epochs(epochs, keep, reason, backend=None):
     from copy import deepcopy
 
     keep = np.asarray(keep, dtype=np.intp)
-    if backend is None:
-        data = np.ascontiguousarray(epochs._data[keep])  # a fresh array
-    else:
-        data = backend.take_rows(epochs._data, keep)
+    data = backend.take_rows(epochs._data, keep)  # a fresh array
     selected = deepcopy(epochs, {id(epochs._data): data})
     selected._getitem(keep, reason, copy=False, drop_event_id=False, select_data=False)
     if np.shares_memory(selected._data, epochs._data):  # pragma: no cover

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import autoreject_cpp
-from _data import eeg_epochs, eegmmidb_epochs, meg_epochs, needs_shared
+from autoreject_cpp.backends import get_backend
+from _data import core_backends, eeg_epochs, eegmmidb_epochs, meg_epochs, needs_shared
 
 
 def _fit_both(epochs, **kw):
@@ -168,15 +169,18 @@ def test_autoreject_matches_oracle_other_channel_types(ch_type):
     _assert_same_model(ref, ours, epochs)
 
 
-def test_select_epochs_equals_copy_and_drop():
-    """The one-copy selection used by transform gives what copy().drop() gives."""
+@pytest.mark.parametrize("backend", core_backends())
+def test_select_epochs_equals_copy_and_drop(backend):
+    """The one-copy selection used by transform gives what copy().drop() gives,
+    with the copy made by each backend (the core's take_rows)."""
     from autoreject_cpp._mne_compat import select_epochs
 
+    backend = get_backend(backend)
     epochs = eeg_epochs()
     before = epochs.get_data().copy()
     keep = np.array([1, 3, 4, 8])
     drop = np.setdiff1d(np.arange(len(epochs)), keep)
-    ours = select_epochs(epochs, keep, "AUTOREJECT")
+    ours = select_epochs(epochs, keep, "AUTOREJECT", backend)
     ref = epochs.copy().drop(drop, reason="AUTOREJECT", verbose=False)
     assert ours.drop_log == ref.drop_log
     np.testing.assert_array_equal(ours.events, ref.events)
@@ -186,7 +190,7 @@ def test_select_epochs_equals_copy_and_drop():
     ours._data[:] = 0.0
     np.testing.assert_array_equal(epochs.get_data(), before)
     assert epochs.drop_log == tuple(() for _ in range(len(epochs)))
-    empty = select_epochs(epochs, [], "AUTOREJECT")
+    empty = select_epochs(epochs, [], "AUTOREJECT", backend)
     assert len(empty) == 0 and all(log == ("AUTOREJECT",) for log in empty.drop_log)
 
 
