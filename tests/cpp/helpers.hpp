@@ -29,10 +29,11 @@ inline std::vector<autoreject::Exec> all_execs() {
     return out;
 }
 
-/// True when a and b hold the same bits (NaN payloads included).
-inline bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+/// True when a and b hold the same bits (NaN payloads included); float or double.
+template <class T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
     return a.size() == b.size() &&
-           (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+           (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
 }
 
 inline bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof(double)) == 0; }

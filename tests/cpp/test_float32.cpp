@@ -31,11 +31,6 @@ std::vector<float> volts(std::size_t n, unsigned seed) {
 
 std::vector<double> widen(const std::vector<float>& x) { return {x.begin(), x.end()}; }
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-    return a.size() == b.size() &&
-           (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
-}
-
 // |got - want| <= rtol * max|want| for every value (NaN where want is NaN)
 bool close(const std::vector<float>& got, const std::vector<double>& want, double rtol) {
     if (got.size() != want.size()) {
@@ -180,31 +175,31 @@ TEST_CASE("float32: every set and CPU backend gives the same bits, close to floa
                          << " x" << exec.n_threads);
             std::vector<float> got(n);
             ar::dispatch::ptp(data.data(), n, t, got.data(), exec, simd);
-            CHECK(same_bits(got, ptp32));
+            CHECK(test::same_bits(got, ptp32));
             got.assign(t, 0.0f);
             ar::dispatch::median_rows(data.data(), n, t, rows.data(), rows.size(), got.data(), exec,
                                       simd);
-            CHECK(same_bits(got, med32));
+            CHECK(test::same_bits(got, med32));
             got.assign(km32.size(), 0.0f);
             ar::dispatch::kept_means(data.data(), idx.data(), keys.data(), bounds.data(), ks,
                                      got.data(), exec, simd);
-            CHECK(same_bits(got, km32));
+            CHECK(test::same_bits(got, km32));
             got.assign(loss32.size(), 0.0f);
             ar::dispatch::threshold_losses(data.data(), idx.data(), keys.data(), bounds.data(),
                                            medians.data(), ks, got.data(), exec, simd);
-            CHECK(same_bits(got, loss32));
+            CHECK(test::same_bits(got, loss32));
             got.assign(sc32.size(), 0.0f);
             ar::dispatch::threshold_scores(data.data(), idx.data(), keys.data(), bounds.data(),
                                            medians.data(), ks, got.data(), exec, simd);
-            CHECK(same_bits(got, sc32));
+            CHECK(test::same_bits(got, sc32));
             got.assign(ps32.size(), 0.0f);
             ar::dispatch::prefix_sums(data.data(), n, t, order.data(), order.size(), cuts.data(),
                                       cuts.size(), got.data(), exec, simd);
-            CHECK(same_bits(got, ps32));
+            CHECK(test::same_bits(got, ps32));
             got.assign(rc32.size(), 0.0f);
             ar::dispatch::ransac_correlations(data.data(), cols.data(), counts.data(),
                                               weights.data(), rs, got.data(), exec, simd);
-            CHECK(same_bits(got, rc32));
+            CHECK(test::same_bits(got, rc32));
         }
     }
 }

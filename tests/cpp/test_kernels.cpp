@@ -290,11 +290,6 @@ std::vector<T> kept_means_by_column(const std::vector<T>& data, const std::vecto
 }
 
 template <class T>
-bool same_bits_of(const std::vector<T>& a, const std::vector<T>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
-}
-
-template <class T>
 void check_tiles_against_columns(std::size_t n_times, std::size_t n_bounds, unsigned seed) {
     const std::size_t n_rows = 53;
     const std::size_t n_folds = 3;
@@ -347,11 +342,11 @@ void check_tiles_against_columns(std::size_t n_times, std::size_t n_bounds, unsi
             std::vector<T> got(want.size());
             ar::dispatch::kept_means(data.data(), idx.data(), keys.data(), bounds.data(), s,
                                      got.data(), exec, simd);
-            CHECK(same_bits_of(got, want));
+            CHECK(test::same_bits(got, want));
             std::vector<T> scores(want_scores.size());
             ar::dispatch::threshold_scores(data.data(), idx.data(), keys.data(), bounds.data(),
                                            medians.data(), s, scores.data(), exec, simd);
-            CHECK(same_bits_of(scores, want_scores));
+            CHECK(test::same_bits(scores, want_scores));
         }
     }
 }
