@@ -1,10 +1,12 @@
-"""How autoreject_cpp's time grows with n_epochs, n_times and n_jobs.
+"""How autoreject_cpp's time grows with n_epochs, n_channels, n_times and n_jobs.
 
 Runs ``AutoReject.fit``, ``AutoReject.transform`` and ``Ransac.fit`` on the
 EEGMMIDB epochs of ``../shared/data`` (232 x 64 x 641):
 
 * n_epochs 58, 116, 232 and 464 (the last: the epochs followed by their
   time-reversed copies, which keep the spectra and amplitudes of real EEG);
+* n_channels 16, 32 and 64 (every fourth, every second and every channel of
+  the 10-10 montage, so the subsets still cover the head);
 * n_times 161, 321 and 641 (the epochs cropped to their first 1, 2 or 4 s);
 * n_jobs 1 and 2 at the full size, and one core only (the core's kernels
   and BLAS limited to one thread, ``n_jobs=1``) against the default (with
@@ -45,6 +47,10 @@ def _variants(epochs):
     for n in (58, 116, 232):
         sizes[("n_epochs", n)] = _with_epochs(epochs, data[:n])
     sizes[("n_epochs", 464)] = _with_epochs(epochs, np.concatenate([data, data[..., ::-1]]))
+    for step in (4, 2):
+        names = epochs.ch_names[::step]
+        sizes[("n_channels", len(names))] = epochs.copy().pick(names)
+    sizes[("n_channels", len(epochs.ch_names))] = epochs
     for n in (161, 321, 641):
         sizes[("n_times", n)] = _with_epochs(epochs, data[..., :n])
     return sizes
@@ -103,6 +109,7 @@ def main(argv=None):
         date=time.strftime("%Y-%m-%d"),
         times_s={f"{kind}={size}": row for (kind, size), row in rows.items()},
         exponent_n_epochs=_exponent(rows, "n_epochs"),
+        exponent_n_channels=_exponent(rows, "n_channels"),
         exponent_n_times=_exponent(rows, "n_times"),
         n_jobs_2_s=n_jobs2,
         speedup_n_jobs_2={name: full[name] / n_jobs2[name] for name in full},
@@ -112,7 +119,7 @@ def main(argv=None):
         ),
     )
     print(json.dumps({k: results[k] for k in (
-        "exponent_n_epochs", "exponent_n_times", "speedup_n_jobs_2",
+        "exponent_n_epochs", "exponent_n_channels", "exponent_n_times", "speedup_n_jobs_2",
         "speedup_all_cores_vs_one")}, indent=2))  # fmt: skip
     with open(args.json, "w") as fid:
         json.dump(results, fid, indent=2)
