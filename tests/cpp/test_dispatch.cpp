@@ -83,7 +83,12 @@ TEST_CASE("dispatch: every instruction set gives the templates' bits", "[dispatc
     const std::size_t r = 9;
     const std::size_t k = 4;
     std::vector<long long> cols(r * k);
-    std::vector<long long> counts(r, static_cast<long long>(k));
+    // subsets of 0 to k channels: resamples taken two at a time (AVX-512) pair
+    // different lengths, an empty one, and the odd one out last
+    std::vector<long long> counts(r);
+    for (std::size_t i = 0; i < r; ++i) {
+        counts[i] = static_cast<long long>((i * 3) % (k + 1));
+    }
     for (std::size_t i = 0; i < cols.size(); ++i) {
         cols[i] = static_cast<long long>((i * 5) % c);
     }
