@@ -272,7 +272,7 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
                 std::size_t r = 0;
 #if defined(AUTOREJECT_VECTOR_EXTENSIONS) && AUTOREJECT_VECTOR_BYTES == 64
                 // two resamples at a time where 32 vector registers hold their eight sums
-                // and the loads (AVX-512: EEG kernel 14 % faster on one core; AVX2, with 16
+                // and the loads (AVX-512: EEG kernel about 13 % faster on one core; AVX2, with 16
                 // registers, measured no gain)
                 for (; r + 2 <= s.n_resample; r += 2) {
                     const bool pair_nan = kernels::sparse_prediction_pair(
