@@ -27,7 +27,10 @@ also performs, with the same library routines, and that autoreject_cpp keeps
 on those routines so that its numbers are autoreject's bit for bit. Their sum
 with ``kernels`` is the time no rewrite of the Python glue can remove; the
 ratio of autoreject's fit time to it is the best ratio reachable while the
-results stay bit for bit. Best of ``--repeat`` fits (by total)::
+results stay bit for bit. Best of ``--repeat`` fits (by total). Also timed
+alone: one surrogate fit and prediction at the search's typical size (45
+observations, a grid of 464 candidates), and its LAPACK calls, the share a
+rewrite of the surrogate in C++ would have to keep::
 
     python bench/profile_fit.py --data eegmmidb|meg [--repeat 3] [--json FILE]
 """
@@ -40,6 +43,8 @@ import json
 import threading
 import time
 from pathlib import Path
+
+import numpy as np
 
 import autoreject_cpp
 from autoreject_cpp import _bayesopt, _lapack, _mne_compat, interpolation
@@ -148,6 +153,33 @@ def profile(epochs, repeat):
     return total, parts
 
 
+def surrogate_split(n_obs=45, n_grid=464, repeat=640):
+    """Seconds of one surrogate fit + prediction, and of its LAPACK calls alone.
+
+    The grid and observations are synthetic thresholds (volts) of the
+    search's typical size; the LAPACK calls are the ``potrf``, ``potrs`` and
+    ``trtrs`` of :class:`autoreject_cpp._bayesopt._FlatGP`, on its arrays.
+    """
+    rng = np.random.default_rng(0)
+    grid = np.sort(rng.uniform(1e-5, 3e-4, n_grid))
+    x = grid[np.linspace(0, n_grid - 1, n_obs).astype(int)]
+    y = rng.uniform(1e-6, 2e-6, n_obs)
+    gp = _bayesopt._FlatGP(grid)
+    start = time.perf_counter()
+    for _ in range(repeat):
+        gp.fit(x, y)
+        _bayesopt.expected_improvement(gp, y.min())
+    whole = (time.perf_counter() - start) / repeat
+    kernel = _bayesopt._sq_kernel(x[:, None] - x[None, :]) + gp.alpha * np.eye(n_obs)
+    start = time.perf_counter()
+    for _ in range(repeat):
+        factor, _ = gp._potrf(kernel.copy(), lower=1, clean=1, overwrite_a=1)
+        gp._potrs(factor, y, lower=1)
+        gp._trtrs(factor, gp._K_trans.T, lower=1)
+    lapack = (time.perf_counter() - start) / repeat
+    return whole, lapack
+
+
 def main(argv=None):
     """Profile the fit and write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -158,6 +190,7 @@ def main(argv=None):
     epochs = load_data(args.data)
     total, parts = profile(epochs, args.repeat)
     floor = total - parts["rest"]
+    whole, lapack = surrogate_split()
     results = dict(
         data=args.data,
         shape=list(epochs.get_data(copy=False).shape),
@@ -169,10 +202,16 @@ def main(argv=None):
         total_s=total,
         parts_s=parts,
         floor_s=floor,
+        surrogate_iteration_s=whole,
+        surrogate_iteration_lapack_s=lapack,
     )
     for name, seconds in parts.items():
         print(f"{name:>14}  {seconds:7.3f} s  {100 * seconds / total:5.1f} %")
     print(f"{'fit':>14}  {total:7.3f} s; without 'rest': {floor:.3f} s")
+    print(
+        f"one surrogate fit + prediction {1e6 * whole:.0f} us, of which LAPACK "
+        f"{1e6 * lapack:.0f} us ({100 * lapack / whole:.0f} %)"
+    )
     path = args.json or HERE / "results" / f"profile_fit_{args.data}.json"
     with open(path, "w") as fid:
         json.dump(results, fid, indent=2)
