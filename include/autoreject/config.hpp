@@ -3,6 +3,8 @@
 /// @brief Version, feature flags and the host/device function macro.
 #pragma once
 
+#include <cstddef>
+
 #define AUTOREJECT_VERSION_MAJOR 0
 #define AUTOREJECT_VERSION_MINOR 1
 #define AUTOREJECT_VERSION_PATCH 0
@@ -62,6 +64,19 @@ template <class T>
 AUTOREJECT_HD bool is_nan(T v) {
     return v != v;  // NOLINT(misc-redundant-expression)
 }
+
+#if defined(AUTOREJECT_VECTOR_EXTENSIONS)
+/// Whether any lane of a vector comparison's result is set (host vector extensions).
+template <class Mask>
+inline bool any_lane(const Mask& mask) {
+    constexpr std::size_t lanes = sizeof(Mask) / sizeof(mask[0]);
+    bool any = false;
+    for (std::size_t j = 0; j < lanes; ++j) {
+        any = any || mask[j] != 0;
+    }
+    return any;
+}
+#endif
 
 }  // namespace kernels
 AUTOREJECT_ISA_END

@@ -38,10 +38,14 @@ struct Quad {
     /// One vector of the instruction set's width.
     typedef T V __attribute__((vector_size(AUTOREJECT_VECTOR_BYTES)));
     static constexpr std::size_t W = AUTOREJECT_VECTOR_BYTES / sizeof(T);  ///< lanes
-    V v0{};                                                                ///< samples 0 to W - 1
-    V v1{};                                                                ///< samples W to 2 W - 1
-    V v2{};  ///< samples 2 W to 3 W - 1
-    V v3{};  ///< samples 3 W to 4 W - 1
+    /// Samples 0 to W - 1.
+    V v0{};
+    /// Samples W to 2 W - 1.
+    V v1{};
+    /// Samples 2 W to 3 W - 1.
+    V v2{};
+    /// Samples 3 W to 4 W - 1.
+    V v3{};
 
     /// The first term: `w` times the 4 W samples at `x`.
     void start(T w, const T* x) {
@@ -76,12 +80,7 @@ struct Quad {
     }
     /// Whether a lane is NaN.
     bool any_nan() const {
-        const auto bad = (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3);  // NOLINT
-        bool nan = false;
-        for (std::size_t j = 0; j < W; ++j) {
-            nan = nan || bad[j] != 0;
-        }
-        return nan;
+        return any_lane((v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3));  // NOLINT
     }
 };
 #endif
@@ -132,8 +131,8 @@ AUTOREJECT_HD bool sparse_prediction(const T* epoch, std::size_t n_times, const 
     return nan;
 }
 
-#if defined(AUTOREJECT_VECTOR_EXTENSIONS)
-/// sparse_prediction() of two resamples `a` and `b` of one channel at once (host): eight
+#if defined(AUTOREJECT_VECTOR_EXTENSIONS) && AUTOREJECT_VECTOR_BYTES == 64
+/// sparse_prediction() of two resamples `a` and `b` of one channel at once (AVX-512): eight
 /// vectors of partial sums, independent chains of additions, instead of four. Every
 /// sample's terms still go in order, so the values are sparse_prediction()'s bit for
 /// bit. Returns whether a prediction is NaN.

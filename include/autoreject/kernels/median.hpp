@@ -153,9 +153,7 @@ AUTOREJECT_HD bool copy_flag_nan(const T* src, std::size_t n, T* dst) {
             bad |= v != v;  // NOLINT(misc-redundant-expression)
             std::memcpy(dst + c, &v, sizeof(V));
         }
-        for (std::size_t j = 0; j < W; ++j) {
-            nan = nan || bad[j] != 0;
-        }
+        nan = any_lane(bad);
     }
 #endif
     for (; c < n; ++c) {

@@ -54,8 +54,8 @@ AUTOREJECT_HD T ptp_row(const T* x, std::ptrdiff_t n) {
             low = lo1[j] < low ? lo1[j] : low;
             high = high < hi0[j] ? hi0[j] : high;
             high = high < hi1[j] ? hi1[j] : high;
-            nan = nan || bad[j] != 0;
         }
+        nan = kernels::any_lane(bad);
     }
 #else
     // device and other compilers: eight independent lanes
