@@ -81,6 +81,12 @@ PARTS = {
 }
 
 
+def original(owner, name):
+    """The callable ``owner.name`` a wrapper replaces: a class's own attribute
+    (the function, not a bound method), or a module's."""
+    return owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+
+
 class PartTimer:
     """Exclusive wall time per part, on the main thread only.
 
@@ -123,15 +129,14 @@ class PartTimer:
     def __enter__(self):
         for part, targets in self.parts.items():
             for owner, name in targets:
-                # a class's own attribute (a method, not a bound one)
-                original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-                self._saved.append((owner, name, original))
-                setattr(owner, name, self.wrap(part, original))
+                func = original(owner, name)
+                self._saved.append((owner, name, func))
+                setattr(owner, name, self.wrap(part, func))
         return self
 
     def __exit__(self, *exc):
-        for owner, name, original in reversed(self._saved):
-            setattr(owner, name, original)
+        for owner, name, func in reversed(self._saved):
+            setattr(owner, name, func)
         self._saved.clear()
 
 
@@ -157,27 +162,23 @@ def surrogate_split(n_obs=45, n_grid=464, repeat=640):
     """Seconds of one surrogate fit + prediction, and of its LAPACK calls alone.
 
     The grid and observations are synthetic thresholds (volts) of the
-    search's typical size; the LAPACK calls are the ``potrf``, ``potrs`` and
-    ``trtrs`` of :class:`autoreject_cpp._bayesopt._FlatGP`, on its arrays.
+    search's typical size; the LAPACK calls, the ``potrf``, ``potrs`` and
+    ``trtrs`` of :class:`autoreject_cpp._bayesopt._FlatGP`, are timed inside
+    the same iterations.
     """
     rng = np.random.default_rng(0)
     grid = np.sort(rng.uniform(1e-5, 3e-4, n_grid))
     x = grid[np.linspace(0, n_grid - 1, n_obs).astype(int)]
     y = rng.uniform(1e-6, 2e-6, n_obs)
     gp = _bayesopt._FlatGP(grid)
-    start = time.perf_counter()
-    for _ in range(repeat):
-        gp.fit(x, y)
-        _bayesopt.expected_improvement(gp, y.min())
-    whole = (time.perf_counter() - start) / repeat
-    kernel = _bayesopt._sq_kernel(x[:, None] - x[None, :]) + gp.alpha * np.eye(n_obs)
-    start = time.perf_counter()
-    for _ in range(repeat):
-        factor, _ = gp._potrf(kernel.copy(), lower=1, clean=1, overwrite_a=1)
-        gp._potrs(factor, y, lower=1)
-        gp._trtrs(factor, gp._K_trans.T, lower=1)
-    lapack = (time.perf_counter() - start) / repeat
-    return whole, lapack
+    timer = PartTimer({"lapack": [(gp, "_potrf"), (gp, "_potrs"), (gp, "_trtrs")]})
+    with timer:
+        start = time.perf_counter()
+        for _ in range(repeat):
+            gp.fit(x, y)
+            _bayesopt.expected_improvement(gp, y.min())
+        whole = (time.perf_counter() - start) / repeat
+    return whole, timer.totals.get("lapack", 0.0) / repeat
 
 
 def main(argv=None):
