@@ -130,8 +130,11 @@ def generate(name, ar_cv=5, ransac_picks=None):
     out["versions"] = np.array(json.dumps(_versions()))
     out["timings"] = np.array(json.dumps({k: round(v, 2) for k, v in timings.items()}))
     # the Bayesian threshold search can take other thresholds when the BLAS
-    # kernels differ (the tests compare with autoreject live then)
-    out["blas"] = np.array(json.dumps(_hardware()["blas"]))
+    # kernels or NumPy's SIMD targets differ (the tests compare with
+    # autoreject live then)
+    hardware = _hardware()
+    out["blas"] = np.array(json.dumps(hardware["blas"]))
+    out["numpy_simd"] = np.array(json.dumps(hardware["numpy_simd"]))
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     fname = OUT_DIR / f"{name}.npz"

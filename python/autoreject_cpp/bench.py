@@ -338,6 +338,7 @@ def _hardware():
     except OSError:
         pass
     info["blas"] = _blas_kernels()
+    info["numpy_simd"] = _numpy_simd()
     try:
         from . import _core
 
@@ -346,6 +347,26 @@ def _hardware():
     except ImportError:  # pragma: no cover - not built
         pass
     return info
+
+
+def _numpy_simd():
+    """The SIMD targets NumPy dispatches to on this CPU beyond its baseline
+    (e.g. ``['X86_V3']``, or ``['X86_V3', 'X86_V4', ...]`` with AVX-512).
+    Some ufuncs (``exp`` among them) have their own code per target, whose
+    last bits differ, and the Gaussian process of autoreject's search calls
+    them."""
+    from numpy._core import _multiarray_umath as umath
+
+    features = umath.__cpu_features__
+    return [target for target in umath.__cpu_dispatch__ if features.get(target)]
+
+
+def _kernel_fingerprint():
+    """What decides the last bits of the NumPy/SciPy operations autoreject's
+    threshold search depends on: ``{'blas': _blas_kernels(), 'numpy_simd':
+    _numpy_simd()}``. Stored references serve a machine with the same
+    fingerprint; elsewhere the tests compare with autoreject live."""
+    return {"blas": _blas_kernels(), "numpy_simd": _numpy_simd()}
 
 
 def _blas_kernels():

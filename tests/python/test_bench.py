@@ -90,6 +90,14 @@ def test_hardware_names_the_blas_kernels_and_the_core():
 
     kernels = {lib["architecture"] for lib in threadpool_info() if lib["user_api"] == "blas"}
     assert hardware["blas"] == sorted(kernels) and hardware["blas"]
+    from numpy._core import _multiarray_umath as umath
+
+    assert set(hardware["numpy_simd"]) <= set(umath.__cpu_dispatch__)
+    assert all(umath.__cpu_features__[t] for t in hardware["numpy_simd"])
+    assert bench._kernel_fingerprint() == {
+        "blas": hardware["blas"],
+        "numpy_simd": hardware["numpy_simd"],
+    }
     assert hardware["openmp_threads"] == _core.max_threads()
     assert hardware["backends"] == autoreject_cpp.backends.available_backends()
     assert "llvm_cpu" not in hardware

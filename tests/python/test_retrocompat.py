@@ -79,7 +79,7 @@ class Reference:
     """
 
     def __init__(self, name):
-        from autoreject_cpp.bench import _blas_kernels
+        from autoreject_cpp.bench import _kernel_fingerprint
 
         path = REF_DIR / f"{name}.npz"
         if not path.is_file():
@@ -92,19 +92,26 @@ class Reference:
         self.name = name
         self.config = json.loads(str(self.arrays["config"]))
         self.ch_types = [str(t) for t in self.arrays["ch_types_picked"]]
-        made_on = (
-            json.loads(str(self.arrays["blas"])) if "blas" in self.arrays else LEGACY_BLAS
-        )
-        here = _blas_kernels()
+        made_on = {
+            "blas": json.loads(str(self.arrays["blas"])) if "blas" in self.arrays else LEGACY_BLAS,
+            # files from before the entry: NumPy's targets are not known
+            "numpy_simd": (
+                json.loads(str(self.arrays["numpy_simd"]))
+                if "numpy_simd" in self.arrays
+                else None
+            ),
+        }
+        here = _kernel_fingerprint()
         self.live = False
         self.skip_reason = None
         if made_on != here:
             live = _oracle_outputs(self.arrays)
             if live is None:
                 self.skip_reason = (
-                    f"{name}.npz was made with BLAS kernels {made_on} and this "
-                    f"machine's are {here}: autoreject's threshold search may "
-                    "differ here; install autoreject 0.5.1 to compare live"
+                    f"{name}.npz was made with BLAS kernels {made_on['blas']} and "
+                    f"NumPy SIMD targets {made_on['numpy_simd']}, this machine has "
+                    f"{here['blas']} and {here['numpy_simd']}: autoreject's threshold "
+                    "search may differ here; install autoreject 0.5.1 to compare live"
                 )
             else:
                 self.arrays, self.live = live, True
@@ -411,12 +418,19 @@ class TestEveryBackend:
 
 
 class TestReferenceKernels:
-    """Which outputs a reference serves, by the BLAS kernels of the machine."""
+    """Which outputs a reference serves, by the machine's BLAS kernels and
+    NumPy SIMD targets (autoreject_cpp.bench._kernel_fingerprint)."""
 
-    def test_same_kernels_use_the_stored_outputs(self, monkeypatch):
+    @staticmethod
+    def _stored_fingerprint(name):
+        with np.load(REF_DIR / f"{name}.npz", allow_pickle=False) as npz:
+            return {key: json.loads(str(npz[key])) for key in ("blas", "numpy_simd")}
+
+    def test_same_fingerprint_uses_the_stored_outputs(self, monkeypatch):
         import autoreject_cpp.bench
 
-        monkeypatch.setattr(autoreject_cpp.bench, "_blas_kernels", lambda: list(LEGACY_BLAS))
+        stored = self._stored_fingerprint("synthetic_eeg")
+        monkeypatch.setattr(autoreject_cpp.bench, "_kernel_fingerprint", lambda: stored)
         monkeypatch.setattr(
             sys.modules[__name__], "_oracle_outputs", lambda stored: pytest.fail("ran the oracle")
         )
@@ -424,13 +438,18 @@ class TestReferenceKernels:
         assert not ref.live and ref.skip_reason is None
         assert ref["ar_threshes"].shape == ref["thresh_ch_names"].shape
 
-    def test_other_kernels_without_oracle_skip_the_search_outputs(self, monkeypatch):
+    @pytest.mark.parametrize("other", ["blas", "numpy_simd"])
+    def test_another_fingerprint_without_oracle_skips_the_search_outputs(
+        self, monkeypatch, other
+    ):
         import autoreject_cpp.bench
 
-        monkeypatch.setattr(autoreject_cpp.bench, "_blas_kernels", lambda: ["OtherKernels"])
+        here = self._stored_fingerprint("synthetic_eeg")
+        here[other] = ["Other"]
+        monkeypatch.setattr(autoreject_cpp.bench, "_kernel_fingerprint", lambda: here)
         monkeypatch.setattr(sys.modules[__name__], "_oracle_outputs", lambda stored: None)
         ref = Reference("synthetic_eeg")
         assert len(ref["grt_values"]) and len(ref["ransac_corr"])  # not search outputs
         for key in ("ar_threshes", "thresh_bayes"):
-            with pytest.raises(pytest.skip.Exception, match=r"BLAS kernels \['Haswell'\]"):
+            with pytest.raises(pytest.skip.Exception, match=r"this machine has .*'Other'"):
                 ref[key]
