@@ -1,6 +1,12 @@
-# The CUDA backend: finds nvcc (AUTOREJECT_WITH_CUDA = AUTO | ON | OFF), enables the CUDA
-# language and defines the object library autoreject_cuda (src/cuda/kernels.cu), which
-# CMakeLists.txt adds to the library. Sets AUTOREJECT_HAVE_CUDA.
+# The CUDA backend: finds nvcc (AUTOREJECT_WITH_CUDA = AUTO | ON | OFF | EMULATE), enables
+# the CUDA language and defines the object library autoreject_cuda (src/cuda/kernels.cu),
+# which CMakeLists.txt adds to the library. Sets AUTOREJECT_HAVE_CUDA (and
+# AUTOREJECT_CUDA_EMULATION for EMULATE).
+#
+# EMULATE is for testing without a GPU, never for use: the host compiler builds the same
+# kernels.cu against an emulated runtime (src/cuda/emulation) whose device is host memory
+# and whose grids run serially, so the backend's chunking, retries, copies and device
+# loops run in the C++ tests. The cuda backend is then always available.
 #
 # Bit equality with the CPU backends: no fused multiply-add (--fmad=false), IEEE division
 # and square root, no flush to zero, no fast math. The runtime is linked statically
@@ -9,14 +15,42 @@
 include(CheckLanguage)
 
 set(AUTOREJECT_HAVE_CUDA OFF)
+set(AUTOREJECT_CUDA_EMULATION OFF)
 string(TOUPPER "${AUTOREJECT_WITH_CUDA}" _autoreject_cuda_mode)
 if(_autoreject_cuda_mode MATCHES "^(ON|YES|TRUE|1)$")
   set(_autoreject_cuda_mode ON)
 elseif(_autoreject_cuda_mode MATCHES "^(OFF|NO|FALSE|0)$")
   set(_autoreject_cuda_mode OFF)
-elseif(NOT _autoreject_cuda_mode STREQUAL "AUTO")
+elseif(NOT _autoreject_cuda_mode MATCHES "^(AUTO|EMULATE)$")
   message(FATAL_ERROR "AUTOREJECT_WITH_CUDA = '${AUTOREJECT_WITH_CUDA}' is not one of AUTO, ON, "
-                      "OFF; pass -DAUTOREJECT_WITH_CUDA=AUTO (build it when nvcc is found), ON or OFF")
+                      "OFF, EMULATE; pass -DAUTOREJECT_WITH_CUDA=AUTO (build it when nvcc is "
+                      "found), ON, OFF, or EMULATE (tests only: the kernels on an emulated GPU)")
+endif()
+
+if(_autoreject_cuda_mode STREQUAL "EMULATE")
+  set(AUTOREJECT_HAVE_CUDA ON)
+  set(AUTOREJECT_CUDA_EMULATION ON)
+  message(WARNING "autoreject_cpp: AUTOREJECT_WITH_CUDA=EMULATE: the 'cuda' backend runs on an "
+                  "emulated GPU on the host, serially. This build is for testing the CUDA "
+                  "backend without a GPU; it is slow and must not be installed or shipped.")
+  add_library(autoreject_cuda OBJECT ${PROJECT_SOURCE_DIR}/src/cuda/emulation/kernels_emulated.cpp
+              ${PROJECT_SOURCE_DIR}/src/cuda/emulation/runtime.cpp)
+  target_include_directories(autoreject_cuda BEFORE PRIVATE
+                             ${PROJECT_SOURCE_DIR}/src/cuda/emulation)
+  target_include_directories(autoreject_cuda PRIVATE ${PROJECT_SOURCE_DIR}/include
+                             ${PROJECT_SOURCE_DIR}/src)
+  target_compile_definitions(autoreject_cuda PRIVATE AUTOREJECT_HAVE_CUDA=1
+                             AUTOREJECT_CUDA_EMULATION=1 AUTOREJECT_ISA=isa_cuda)
+  # (kernels.cu's anonymous namespace reaches GCC through an #include: -Wsubobject-linkage
+  # would flag every lambda that captures one of its types)
+  target_compile_options(autoreject_cuda PRIVATE
+    $<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-ffp-contract=off -fno-fast-math>
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
+  if(AUTOREJECT_SANITIZE)
+    target_compile_options(autoreject_cuda PRIVATE -fsanitize=address,undefined
+                           -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  endif()
+  return()
 endif()
 
 if(NOT _autoreject_cuda_mode STREQUAL "OFF")
@@ -72,7 +106,9 @@ if(AUTOREJECT_HAVE_CUDA)
   add_library(autoreject_cuda OBJECT ${PROJECT_SOURCE_DIR}/src/cuda/kernels.cu)
   target_include_directories(autoreject_cuda PRIVATE ${PROJECT_SOURCE_DIR}/include
                              ${PROJECT_SOURCE_DIR}/src)
-  target_compile_definitions(autoreject_cuda PRIVATE AUTOREJECT_HAVE_CUDA=1)
+  # the kernels' inline helpers in a namespace of their own (as each instruction set's
+  # build has): nvcc's host copies of them are not the host compiler's vectorised ones
+  target_compile_definitions(autoreject_cuda PRIVATE AUTOREJECT_HAVE_CUDA=1 AUTOREJECT_ISA=isa_cuda)
   set_target_properties(autoreject_cuda PROPERTIES
     CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON CUDA_EXTENSIONS OFF
     POSITION_INDEPENDENT_CODE ON CUDA_SEPARABLE_COMPILATION OFF)

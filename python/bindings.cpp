@@ -329,15 +329,18 @@ py::array ransac_correlations(const py::object& data, const Indices& cols, const
     });
 }
 
-py::tuple vote_bad_epochs(const Doubles& deltas, const Doubles& threshes) {
+py::tuple vote_bad_epochs(const Doubles& deltas, const Doubles& threshes, const OptStr& backend,
+                          int n_threads) {
     require_ndim(deltas, 2, "deltas", "(n_epochs, n_sensors)");
     require_ndim(threshes, 1, "threshes", "(n_sensors,)");
     require_dim(threshes.shape(0), deltas.shape(1), "threshes.shape[0] (sensors)");
     py::array_t<bool> bad({deltas.shape(0), deltas.shape(1)});
     py::array_t<std::int64_t> counts(deltas.shape(0));
     static_assert(sizeof(bool) == sizeof(std::uint8_t), "bool must be one byte");
-    ar::vote_bad_epochs(deltas.data(), sz(deltas.shape(0)), sz(deltas.shape(1)), threshes.data(),
-                        reinterpret_cast<std::uint8_t*>(bad.mutable_data()), counts.mutable_data());
+    const auto exec = make_exec(backend, n_threads);
+    ar::dispatch::vote_bad_epochs(
+        deltas.data(), sz(deltas.shape(0)), sz(deltas.shape(1)), threshes.data(),
+        reinterpret_cast<std::uint8_t*>(bad.mutable_data()), counts.mutable_data(), exec);
     return py::make_tuple(bad, counts);
 }
 
@@ -442,6 +445,7 @@ PYBIND11_MODULE(_core, m) {
     m.def("take_rows", &take_rows, py::arg("x"), py::arg("rows"), py::kw_only(), kw_backend,
           kw_threads, "x[rows] (rows along the first axis) as a new C-ordered array of x's dtype.");
     m.def("vote_bad_epochs", &vote_bad_epochs, py::arg("deltas"), py::arg("threshes"),
+          py::kw_only(), kw_backend, kw_threads,
           "Bad-sensor matrix (peak-to-peak > threshold) and bad count per epoch.");
     bind_interpolation(m);
     bind_random(m);

@@ -36,7 +36,7 @@ std::string available_list(const std::vector<BackendInfo>& table, const std::str
     return "available here: " + names + others;
 }
 
-#if defined(AUTOREJECT_HAVE_CUDA)
+#if defined(AUTOREJECT_HAVE_CUDA) && !defined(AUTOREJECT_CUDA_EMULATION)
 // "13.0" for 13000
 std::string cuda_version_text(int version) {
     return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
@@ -85,6 +85,12 @@ std::string probe_cuda() {
     }
     return "";
 }
+#elif defined(AUTOREJECT_CUDA_EMULATION)
+// the emulated GPU of a test build (src/cuda/emulation) is always there
+std::string probe_cuda() { return ""; }
+#endif
+
+#if defined(AUTOREJECT_HAVE_CUDA)
 
 // probe_cuda() once per process, thread-safe (a function-local static)
 const std::string& cuda_reason() {

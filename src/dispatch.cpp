@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "autoreject/algorithms/repair.hpp"
+#include "autoreject/algorithms/vote.hpp"
 #include "isa/kernel_table.hpp"
 #include "names.hpp"
 
@@ -235,26 +237,41 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
     kernels_of<T>(simd).ransac_correlations(data, cols, counts, weights, s, out, exec);
 }
 
+template <class T>
+void vote_bad_epochs(const T* deltas, std::size_t n_epochs, std::size_t n_sensors,
+                     const T* threshes, std::uint8_t* bad, std::int64_t* counts, const Exec& exec) {
+    AUTOREJECT_ON_GPU(vote_bad_epochs(deltas, n_epochs, n_sensors, threshes, bad, counts))
+    autoreject::vote_bad_epochs(deltas, n_epochs, n_sensors, threshes, bad, counts, exec);
+}
+
+void repair_epochs(double* data, std::size_t n_epochs, std::size_t n_channels, std::size_t n_times,
+                   const RepairJob* jobs, std::size_t n_jobs, const Exec& exec) {
+    AUTOREJECT_ON_GPU(repair_epochs(data, n_epochs, n_channels, n_times, jobs, n_jobs))
+    autoreject::repair_epochs(data, n_epochs, n_channels, n_times, jobs, n_jobs, exec);
+}
+
 #undef AUTOREJECT_ON_GPU
 
 // the two precisions
 // T is a type: parentheses around it would not compile
 // NOLINTBEGIN(bugprone-macro-parentheses)
-#define AUTOREJECT_DISPATCH_INSTANTIATE(T)                                                       \
-    template void ptp<T>(const T*, std::size_t, std::size_t, T*, const Exec&, Simd);             \
-    template void median_rows<T>(const T*, std::size_t, std::size_t, const long long*,           \
-                                 std::size_t, T*, const Exec&, Simd);                            \
-    template void kept_means<T>(const T*, const long long*, const T*, const T*,                  \
-                                const KeptMeansShape&, T*, const Exec&, Simd);                   \
-    template void threshold_losses<T>(const T*, const long long*, const T*, const T*, const T*,  \
-                                      const KeptMeansShape&, T*, const Exec&, Simd);             \
-    template void threshold_scores<T>(const T*, const long long*, const T*, const T*, const T*,  \
-                                      const KeptMeansShape&, T*, const Exec&, Simd);             \
-    template void prefix_sums<T>(const T*, std::size_t, std::size_t, const long long*,           \
-                                 std::size_t, const long long*, std::size_t, T*, const Exec&,    \
-                                 Simd);                                                          \
-    template void ransac_correlations<T>(const T*, const long long*, const long long*, const T*, \
-                                         const RansacShape&, T*, const Exec&, Simd);
+#define AUTOREJECT_DISPATCH_INSTANTIATE(T)                                                        \
+    template void ptp<T>(const T*, std::size_t, std::size_t, T*, const Exec&, Simd);              \
+    template void median_rows<T>(const T*, std::size_t, std::size_t, const long long*,            \
+                                 std::size_t, T*, const Exec&, Simd);                             \
+    template void kept_means<T>(const T*, const long long*, const T*, const T*,                   \
+                                const KeptMeansShape&, T*, const Exec&, Simd);                    \
+    template void threshold_losses<T>(const T*, const long long*, const T*, const T*, const T*,   \
+                                      const KeptMeansShape&, T*, const Exec&, Simd);              \
+    template void threshold_scores<T>(const T*, const long long*, const T*, const T*, const T*,   \
+                                      const KeptMeansShape&, T*, const Exec&, Simd);              \
+    template void prefix_sums<T>(const T*, std::size_t, std::size_t, const long long*,            \
+                                 std::size_t, const long long*, std::size_t, T*, const Exec&,     \
+                                 Simd);                                                           \
+    template void ransac_correlations<T>(const T*, const long long*, const long long*, const T*,  \
+                                         const RansacShape&, T*, const Exec&, Simd);              \
+    template void vote_bad_epochs<T>(const T*, std::size_t, std::size_t, const T*, std::uint8_t*, \
+                                     std::int64_t*, const Exec&);
 AUTOREJECT_DISPATCH_INSTANTIATE(double)
 AUTOREJECT_DISPATCH_INSTANTIATE(float)
 #undef AUTOREJECT_DISPATCH_INSTANTIATE

@@ -300,29 +300,6 @@ class GroupMatrices {
     std::shared_ptr<SplineInterpolator> spline_;
 };
 
-/// `data[e, to, :] = matrix @ data[e, from, :]` with the sums in channel order.
-/// `data` is (n_epochs, n_cols, n_times); `from` and `to` index its columns.
-void apply_matrix(double* data, std::size_t n_cols, std::size_t n_times, std::size_t e,
-                  const Index& from, const Index& to, const Matrix& m, std::vector<double>& acc) {
-    double* epoch = data + e * n_cols * n_times;
-    acc.assign(to.size() * n_times, 0.0);
-    for (std::size_t b = 0; b < to.size(); ++b) {
-        double* dst = acc.data() + b * n_times;
-        for (std::size_t g = 0; g < from.size(); ++g) {
-            const double w = m(b, g);
-            const double* src = epoch + from[g] * n_times;
-            for (std::size_t t = 0; t < n_times; ++t) {
-                dst[t] += w * src[t];
-            }
-        }
-    }
-    for (std::size_t b = 0; b < to.size(); ++b) {
-        std::copy(acc.begin() + static_cast<std::ptrdiff_t>(b * n_times),
-                  acc.begin() + static_cast<std::ptrdiff_t>((b + 1) * n_times),
-                  epoch + to[b] * n_times);
-    }
-}
-
 /// Repairs, in place, the columns `bad_sets[e]` of each epoch of `data`
 /// ((n_epochs, n_cols, n_times), columns = `columns` channels) from the other
 /// members of their group. Matrices are computed once per distinct set.
@@ -386,27 +363,26 @@ std::size_t repair(double* data, std::size_t n_epochs, const Index& columns, std
         Work& w = work[static_cast<std::size_t>(i)];
         w.matrix = groups[w.group].matrix(w.goods, w.bads);
     });
-    std::vector<std::pair<std::size_t, std::size_t>> tasks;  // (work, epoch)
-    for (std::size_t i = 0; i < work.size(); ++i) {
-        for (std::size_t e : work[i].epochs) {
-            tasks.push_back({i, e});
-        }
-    }
     // an epoch may be repaired in two groups (EEG and MEG): those write disjoint
-    // columns from disjoint columns, so tasks are independent
-    detail::for_each_task(exec, static_cast<std::int64_t>(tasks.size()), [&](std::int64_t i) {
-        const Work& w = work[tasks[static_cast<std::size_t>(i)].first];
-        Index from, to;
+    // columns from disjoint columns, so the jobs are independent
+    std::vector<std::pair<LongIndex, LongIndex>> from_to(work.size());  // columns of data
+    std::vector<RepairJob> jobs;
+    for (std::size_t i = 0; i < work.size(); ++i) {
+        const Work& w = work[i];
         for (std::size_t c : w.goods) {
-            from.push_back(column.at(c));
+            from_to[i].first.push_back(static_cast<long long>(column.at(c)));
         }
         for (std::size_t c : w.bads) {
-            to.push_back(column.at(c));
+            from_to[i].second.push_back(static_cast<long long>(column.at(c)));
         }
-        std::vector<double> acc;
-        apply_matrix(data, columns.size(), n_times, tasks[static_cast<std::size_t>(i)].second, from,
-                     to, w.matrix, acc);
-    });
+        for (std::size_t e : w.epochs) {
+            jobs.push_back({e, from_to[i].first.data(), from_to[i].first.size(),
+                            from_to[i].second.data(), from_to[i].second.size(),
+                            w.matrix.values.data()});
+        }
+    }
+    dispatch::repair_epochs(data, n_epochs, columns.size(), n_times, jobs.data(), jobs.size(),
+                            exec);
     return skipped;
 }
 
@@ -721,17 +697,27 @@ std::vector<double> thresholds_impl(const DoubleEpochs& d, const Index& picks,
 /// exceeds the threshold; and the count of 1 per epoch.
 void vote(const std::vector<double>& peaks, std::size_t n_epochs, std::size_t n_channels,
           const Index& picks, const std::vector<double>& thresholds, std::vector<double>& labels,
-          std::vector<double>& counts) {
+          std::vector<double>& counts, const Exec& exec) {
+    const std::size_t np = picks.size();
+    std::vector<double> deltas(n_epochs * np);
+    std::vector<double> threshes(np);
+    for (std::size_t i = 0; i < np; ++i) {
+        threshes[i] = thresholds[picks[i]];
+        for (std::size_t e = 0; e < n_epochs; ++e) {
+            deltas[e * np + i] = peaks[e * n_channels + picks[i]];
+        }
+    }
+    std::vector<std::uint8_t> bad(n_epochs * np);
+    std::vector<std::int64_t> n_bad(n_epochs);
+    dispatch::vote_bad_epochs(deltas.data(), n_epochs, np, threshes.data(), bad.data(),
+                              n_bad.data(), exec);
     labels.assign(n_epochs * n_channels, kNaN);
     counts.assign(n_epochs, 0.0);
     for (std::size_t e = 0; e < n_epochs; ++e) {
-        std::size_t n_bad = 0;
-        for (std::size_t p : picks) {
-            const bool bad = peaks[e * n_channels + p] > thresholds[p];
-            labels[e * n_channels + p] = bad ? 1.0 : 0.0;
-            n_bad += bad ? 1 : 0;
+        for (std::size_t i = 0; i < np; ++i) {
+            labels[e * n_channels + picks[i]] = bad[e * np + i] != 0 ? 1.0 : 0.0;
         }
-        counts[e] = static_cast<double>(n_bad);
+        counts[e] = static_cast<double>(n_bad[e]);
     }
 }
 
@@ -1010,7 +996,7 @@ void AutoReject::fit_impl(const Data& data) {
         }
         // the vote, the test medians and the groups, computed once
         std::vector<double> labels, counts;
-        vote(peaks, d.n_epochs, d.n_channels, type_picks, thresholds, labels, counts);
+        vote(peaks, d.n_epochs, d.n_channels, type_picks, thresholds, labels, counts, exec);
         const std::vector<double> x = picked_copy(d, type_picks);
         const std::size_t row_len = np * d.n_times;
         std::vector<std::vector<double>> medians(splits.size(), std::vector<double>(row_len));
@@ -1116,7 +1102,7 @@ RejectLog AutoReject::reject_log_impl(const Data& data) const {
     log.labels.assign(d.n_epochs * d.n_channels, kNaN);
     for (const auto& [type, type_picks] : picks_by_type(*d.channels, picks_)) {
         std::vector<double> labels, counts;
-        vote(peaks, d.n_epochs, d.n_channels, type_picks, thresholds_, labels, counts);
+        vote(peaks, d.n_epochs, d.n_channels, type_picks, thresholds_, labels, counts, exec);
         interpolation_labels(labels, peaks, d.n_epochs, d.n_channels, type_picks,
                              n_interpolate_.at(type));
         const double bound = consensus_.at(type) * static_cast<double>(type_picks.size());

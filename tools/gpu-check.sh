@@ -76,6 +76,11 @@ trap 'rm -rf "$pkg"' EXIT
 cp -r python/autoreject_cpp "$pkg/"
 rm -f "$pkg"/autoreject_cpp/_core*.so
 cp "$build"/_core*.so "$pkg/autoreject_cpp/"
+# an editable install's import hook would otherwise answer for autoreject_cpp first
+cp tools/fresh_module_site.py "$pkg/sitecustomize.py"
+PYTHONPATH="$pkg" "$py" -c "import autoreject_cpp._core as c, sys
+assert c.__file__.startswith(sys.argv[1]), 'not the fresh module: ' + c.__file__" "$pkg" ||
+  { echo "error: the tests would not import the module just built" >&2; exit 1; }
 expect=0
 [ "$cuda" = ON ] && expect=1
 

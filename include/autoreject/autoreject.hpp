@@ -5,6 +5,7 @@
 
 #include "autoreject/algorithms/ransac.hpp"
 #include "autoreject/algorithms/ransac_decision.hpp"
+#include "autoreject/algorithms/repair.hpp"
 #include "autoreject/algorithms/vote.hpp"
 #include "autoreject/backend.hpp"
 #include "autoreject/config.hpp"

@@ -91,5 +91,15 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
                          const T* weights, const RansacShape& s, T* out, const Exec& exec,
                          Simd simd);
 
+/// autoreject::vote_bad_epochs (its loop is the same on every instruction set; the
+/// entry point exists so that the cuda backend runs it on the GPU).
+template <class T>
+void vote_bad_epochs(const T* deltas, std::size_t n_epochs, std::size_t n_sensors,
+                     const T* threshes, std::uint8_t* bad, std::int64_t* counts, const Exec& exec);
+/// autoreject::repair_epochs, float64 only (as the C++ pipeline repairs); on the cuda
+/// backend the jobs' channels go to the GPU and the repaired ones come back.
+void repair_epochs(double* data, std::size_t n_epochs, std::size_t n_channels, std::size_t n_times,
+                   const RepairJob* jobs, std::size_t n_jobs, const Exec& exec);
+
 }  // namespace dispatch
 }  // namespace autoreject

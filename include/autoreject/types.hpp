@@ -26,6 +26,18 @@ struct RansacShape {
     std::size_t k_max = 0;       ///< columns of `cols` / `weights` (padded)
 };
 
+/// One epoch's repair (see repair_epochs): the channels `to` of epoch `epoch` are
+/// replaced by `matrix` times its channels `from`. The job only points at the caller's
+/// arrays, which must outlive the call.
+struct RepairJob {
+    std::size_t epoch = 0;            ///< the epoch to repair
+    const long long* from = nullptr;  ///< (n_from,) channels interpolated from
+    std::size_t n_from = 0;           ///< channels interpolated from
+    const long long* to = nullptr;    ///< (n_to,) channels replaced
+    std::size_t n_to = 0;             ///< channels replaced
+    const double* matrix = nullptr;   ///< (n_to, n_from) row-major weights
+};
+
 /// A dense matrix of doubles, row-major, owning its values (interpolation matrices).
 struct Matrix {
     std::size_t rows = 0;        ///< number of rows

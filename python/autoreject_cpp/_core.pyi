@@ -132,7 +132,11 @@ def take_rows(
     """``x[rows]`` along the first axis, a new C-ordered array of ``x``'s dtype (numbers only)."""
 
 def vote_bad_epochs(
-    deltas: NDArray[np.float64], threshes: NDArray[np.float64]
+    deltas: NDArray[np.float64],
+    threshes: NDArray[np.float64],
+    *,
+    backend: str | None = ...,
+    n_threads: int = ...,
 ) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
     """Bad (peak-to-peak > threshold) matrix and bad count per epoch."""
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "autoreject/types.hpp"
 
@@ -46,6 +47,15 @@ void prefix_sums(const T* data, std::size_t n_rows, std::size_t n_cols, const lo
 template <class T>
 void ransac_correlations(const T* data, const long long* cols, const long long* counts,
                          const T* weights, const RansacShape& s, T* out);
+
+/// dispatch::vote_bad_epochs on the GPU.
+template <class T>
+void vote_bad_epochs(const T* deltas, std::size_t n_epochs, std::size_t n_sensors,
+                     const T* threshes, std::uint8_t* bad, std::int64_t* counts);
+/// dispatch::repair_epochs on the GPU: each job's `from` channels go to the device, its
+/// `to` channels come back (chunks of jobs).
+void repair_epochs(double* data, std::size_t n_epochs, std::size_t n_channels, std::size_t n_times,
+                   const RepairJob* jobs, std::size_t n_jobs);
 
 }  // namespace cuda
 }  // namespace autoreject

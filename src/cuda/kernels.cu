@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "autoreject/algorithms/ransac.hpp"
+#include "autoreject/algorithms/repair.hpp"
+#include "autoreject/algorithms/vote.hpp"
 #include "autoreject/errors.hpp"
 #include "autoreject/kernels/kept_means.hpp"
 #include "autoreject/kernels/median.hpp"
@@ -166,6 +168,15 @@ void chunked(const char* kernel, std::size_t n_units, std::size_t unit_bytes, Ru
 
 // ---- device loops -----------------------------------------------------------------------
 
+// kernel<<<blocks, threads>>>(args...) under nvcc; the emulated runtime runs the grid on
+// the host (src/cuda/emulation)
+#if defined(AUTOREJECT_CUDA_EMULATION)
+#define AUTOREJECT_LAUNCH(kernel, blocks, threads, ...) \
+    ::autoreject_cuda_emulation::launch((blocks), (threads), [&] { kernel(__VA_ARGS__); })
+#else
+#define AUTOREJECT_LAUNCH(kernel, blocks, threads, ...) kernel<<<(blocks), (threads)>>>(__VA_ARGS__)
+#endif
+
 #define AUTOREJECT_GRID_LOOP(i, n)                                                                 \
     for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
          i += static_cast<std::size_t>(blockDim.x) * gridDim.x)
@@ -253,6 +264,42 @@ __global__ void ransac_kernel(const T* data, const long long* cols, const long l
     }
 }
 
+// one thread per epoch
+template <class T>
+__global__ void vote_kernel(const T* deltas, std::size_t n_epochs, std::size_t n_sensors,
+                            const T* threshes, std::uint8_t* bad, std::int64_t* counts) {
+    AUTOREJECT_GRID_LOOP(e, n_epochs) {
+        counts[e] =
+            kernels::vote_row(deltas + e * n_sensors, threshes, n_sensors, bad + e * n_sensors);
+    }
+}
+
+// where one repair job's values lie in the packed buffers
+struct RepairSlots {
+    std::size_t rows;    // its `from` channels in `rows` (n_from, n_times)
+    std::size_t matrix;  // its weights in `matrices` (n_to, n_from)
+    std::size_t out;     // its repaired channels in `out` (n_to, n_times)
+    std::size_t n_from;
+    std::size_t n_to;
+};
+
+// one block per job, its threads over the job's repaired samples; `iota` = 0, 1, 2, ...
+// (the job's rows are packed in `from` order)
+__global__ void repair_kernel(const double* rows, const double* matrices, const RepairSlots* slots,
+                              std::size_t n_jobs, std::size_t n_times, const long long* iota,
+                              double* out) {
+    for (std::size_t j = blockIdx.x; j < n_jobs; j += gridDim.x) {
+        const RepairSlots s = slots[j];
+        for (std::size_t i = threadIdx.x; i < s.n_to * n_times; i += blockDim.x) {
+            const std::size_t b = i / n_times;
+            const std::size_t t = i % n_times;
+            kernels::interpolate_samples(rows + s.rows, n_times, iota, s.n_from,
+                                         matrices + s.matrix + b * s.n_from, t, t + 1,
+                                         out + s.out + i);
+        }
+    }
+}
+
 #undef AUTOREJECT_GRID_LOOP
 
 // `src` rows rows[0..n) restricted to columns [c0, c0 + w), packed into (n, w)
@@ -281,17 +328,17 @@ void scores_or_means(const T* data, const long long* train_idx, const T* train_k
             [&](std::size_t c0, std::size_t n_c) {
                 DeviceBuffer<T> d_means(n_c * s.n_folds * s.n_times, "the kept means");
                 DeviceBuffer<T> d_scores(scores ? n_c * s.n_folds : 0, "the scores");
-                kept_means_kernel<<<blocks_for(n_c * s.n_folds * s.n_times), kThreads>>>(
-                    d_data.get(), d_idx.get(), d_keys.get(), d_bounds.get(), s, c0, n_c,
-                    d_means.get());
+                AUTOREJECT_LAUNCH(kept_means_kernel, blocks_for(n_c * s.n_folds * s.n_times),
+                                  kThreads, d_data.get(), d_idx.get(), d_keys.get(), d_bounds.get(),
+                                  s, c0, n_c, d_means.get());
                 check_launch("kept_means_kernel");
                 if (!scores) {
                     d_means.download(out + c0 * s.n_folds * s.n_times, n_c * s.n_folds * s.n_times,
                                      "the kept means");
                     return;
                 }
-                scores_kernel<<<blocks_for(n_c * s.n_folds), kThreads>>>(
-                    d_means.get(), d_medians.get(), s, n_c, d_scores.get());
+                AUTOREJECT_LAUNCH(scores_kernel, blocks_for(n_c * s.n_folds), kThreads,
+                                  d_means.get(), d_medians.get(), s, n_c, d_scores.get());
                 check_launch("scores_kernel");
                 d_scores.download(out + c0 * s.n_folds, n_c * s.n_folds, "the scores");
             });
@@ -312,7 +359,7 @@ void ptp(const T* x, std::size_t n_rows, std::size_t n_cols, T* out) {
     chunked("ptp", n_rows, (n_cols + 1) * sizeof(T), [&](std::size_t r0, std::size_t n) {
         DeviceBuffer<T> d_x(x + r0 * n_cols, n * n_cols, "x");
         DeviceBuffer<T> d_out(n, "the amplitudes");
-        ptp_kernel<<<blocks_for(n), kThreads>>>(d_x.get(), n, n_cols, d_out.get());
+        AUTOREJECT_LAUNCH(ptp_kernel, blocks_for(n), kThreads, d_x.get(), n, n_cols, d_out.get());
         check_launch("ptp_kernel");
         d_out.download(out + r0, n, "the amplitudes");
     });
@@ -330,8 +377,8 @@ void median_rows(const T* x, std::size_t n_rows, std::size_t n_cols, const long 
         DeviceBuffer<T> d_out(w, "the medians");
         pack_rows(x, n_cols, rows, n_sel, c0, w, packed);
         d_packed.upload(packed.data(), n_sel * w, "the selected rows");
-        median_kernel<<<blocks_for(w), kThreads>>>(d_packed.get(), n_sel, w, d_scratch.get(),
-                                                   d_out.get());
+        AUTOREJECT_LAUNCH(median_kernel, blocks_for(w), kThreads, d_packed.get(), n_sel, w,
+                          d_scratch.get(), d_out.get());
         check_launch("median_kernel");
         d_out.download(out + c0, w, "the medians");
     });
@@ -386,8 +433,8 @@ void prefix_sums(const T* data, std::size_t n_rows, std::size_t n_cols, const lo
                 DeviceBuffer<T> d_out(n_cuts * w, "the prefix sums");
                 pack_rows(data, n_cols, order, n_used, c0, w, packed);
                 d_packed.upload(packed.data(), n_used * w, "the ordered rows");
-                prefix_kernel<<<blocks_for(w), kThreads>>>(d_packed.get(), w, d_order.get(),
-                                                           d_cuts.get(), n_cuts, d_out.get());
+                AUTOREJECT_LAUNCH(prefix_kernel, blocks_for(w), kThreads, d_packed.get(), w,
+                                  d_order.get(), d_cuts.get(), n_cuts, d_out.get());
                 check_launch("prefix_kernel");
                 chunk_out.resize(n_cuts * w);
                 d_out.download(chunk_out.data(), n_cuts * w, "the prefix sums");
@@ -410,30 +457,115 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
         DeviceBuffer<T> d_data(data + e0 * per_epoch, n_e * per_epoch, "data");
         DeviceBuffer<T> d_scratch(n_e * s.n_channels * s.n_resample, "the predictions");
         DeviceBuffer<T> d_out(n_e * s.n_channels, "the correlations");
-        ransac_kernel<<<blocks_for(n_e * s.n_channels), kThreads>>>(
-            d_data.get(), d_cols.get(), d_counts.get(), d_weights.get(), s, n_e, d_scratch.get(),
-            d_out.get());
+        AUTOREJECT_LAUNCH(ransac_kernel, blocks_for(n_e * s.n_channels), kThreads, d_data.get(),
+                          d_cols.get(), d_counts.get(), d_weights.get(), s, n_e, d_scratch.get(),
+                          d_out.get());
         check_launch("ransac_kernel");
         d_out.download(out + e0 * s.n_channels, n_e * s.n_channels, "the correlations");
     });
 }
 
+template <class T>
+void vote_bad_epochs(const T* deltas, std::size_t n_epochs, std::size_t n_sensors,
+                     const T* threshes, std::uint8_t* bad, std::int64_t* counts) {
+    if (n_epochs == 0) {
+        return;
+    }
+    DeviceBuffer<T> d_threshes(threshes, n_sensors, "threshes");
+    const std::size_t unit = n_sensors * (sizeof(T) + 1) + sizeof(std::int64_t);
+    chunked("vote_bad_epochs", n_epochs, unit, [&](std::size_t e0, std::size_t n) {
+        DeviceBuffer<T> d_deltas(deltas + e0 * n_sensors, n * n_sensors, "deltas");
+        DeviceBuffer<std::uint8_t> d_bad(n * n_sensors, "the bad flags");
+        DeviceBuffer<std::int64_t> d_counts(n, "the counts");
+        AUTOREJECT_LAUNCH(vote_kernel, blocks_for(n), kThreads, d_deltas.get(), n, n_sensors,
+                          d_threshes.get(), d_bad.get(), d_counts.get());
+        check_launch("vote_kernel");
+        d_bad.download(bad + e0 * n_sensors, n * n_sensors, "the bad flags");
+        d_counts.download(counts + e0, n, "the counts");
+    });
+}
+
+void repair_epochs(double* data, std::size_t n_epochs, std::size_t n_channels, std::size_t n_times,
+                   const RepairJob* jobs, std::size_t n_jobs) {
+    detail::check_repair_jobs(n_epochs, n_channels, jobs, n_jobs);
+    if (n_jobs == 0 || n_times == 0) {
+        return;
+    }
+    // every job is planned at the size of the largest
+    std::size_t max_from = 0;
+    std::size_t max_to = 0;
+    for (std::size_t j = 0; j < n_jobs; ++j) {
+        max_from = std::max(max_from, jobs[j].n_from);
+        max_to = std::max(max_to, jobs[j].n_to);
+    }
+    std::vector<long long> iota(max_from);
+    for (std::size_t g = 0; g < max_from; ++g) {
+        iota[g] = static_cast<long long>(g);
+    }
+    DeviceBuffer<long long> d_iota(iota.data(), max_from, "the row indices");
+    const std::size_t unit =
+        ((max_from + max_to) * n_times + max_to * max_from) * sizeof(double) + sizeof(RepairSlots);
+    std::vector<double> rows;
+    std::vector<double> matrices;
+    std::vector<double> out;
+    std::vector<RepairSlots> slots;
+    chunked("repair_epochs", n_jobs, unit, [&](std::size_t j0, std::size_t n) {
+        rows.clear();
+        matrices.clear();
+        slots.clear();
+        std::size_t n_out = 0;
+        for (std::size_t j = j0; j < j0 + n; ++j) {
+            const RepairJob& job = jobs[j];
+            slots.push_back({rows.size(), matrices.size(), n_out, job.n_from, job.n_to});
+            const double* epoch = data + job.epoch * n_channels * n_times;
+            for (std::size_t g = 0; g < job.n_from; ++g) {
+                const double* src = epoch + static_cast<std::size_t>(job.from[g]) * n_times;
+                rows.insert(rows.end(), src, src + n_times);
+            }
+            matrices.insert(matrices.end(), job.matrix, job.matrix + job.n_to * job.n_from);
+            n_out += job.n_to * n_times;
+        }
+        DeviceBuffer<double> d_rows(rows.data(), rows.size(), "the channels interpolated from");
+        DeviceBuffer<double> d_matrices(matrices.data(), matrices.size(), "the matrices");
+        DeviceBuffer<RepairSlots> d_slots(slots.data(), slots.size(), "the job offsets");
+        DeviceBuffer<double> d_out(n_out, "the repaired channels");
+        AUTOREJECT_LAUNCH(repair_kernel, static_cast<int>(std::min<std::size_t>(n, kMaxBlocks)),
+                          kThreads, d_rows.get(), d_matrices.get(), d_slots.get(), n, n_times,
+                          d_iota.get(), d_out.get());
+        check_launch("repair_kernel");
+        out.resize(n_out);
+        d_out.download(out.data(), n_out, "the repaired channels");
+        // the jobs' channels are disjoint (checked): written back in any order
+        for (std::size_t j = j0; j < j0 + n; ++j) {
+            const RepairJob& job = jobs[j];
+            const RepairSlots& s = slots[j - j0];
+            double* epoch = data + job.epoch * n_channels * n_times;
+            for (std::size_t b = 0; b < job.n_to; ++b) {
+                std::memcpy(epoch + static_cast<std::size_t>(job.to[b]) * n_times,
+                            out.data() + s.out + b * n_times, n_times * sizeof(double));
+            }
+        }
+    });
+}
+
 // ---- the two precisions --------------------------------------------------------------
 
-#define AUTOREJECT_CUDA_INSTANTIATE(T)                                                           \
-    template void ptp<T>(const T*, std::size_t, std::size_t, T*);                                \
-    template void median_rows<T>(const T*, std::size_t, std::size_t, const long long*,           \
-                                 std::size_t, T*);                                               \
-    template void kept_means<T>(const T*, const long long*, const T*, const T*,                  \
-                                const KeptMeansShape&, T*);                                      \
-    template void threshold_scores<T>(const T*, const long long*, const T*, const T*, const T*,  \
-                                      const KeptMeansShape&, T*);                                \
-    template void threshold_losses<T>(const T*, const long long*, const T*, const T*, const T*,  \
-                                      const KeptMeansShape&, T*);                                \
-    template void prefix_sums<T>(const T*, std::size_t, std::size_t, const long long*,           \
-                                 std::size_t, const long long*, std::size_t, T*);                \
-    template void ransac_correlations<T>(const T*, const long long*, const long long*, const T*, \
-                                         const RansacShape&, T*);
+#define AUTOREJECT_CUDA_INSTANTIATE(T)                                                            \
+    template void ptp<T>(const T*, std::size_t, std::size_t, T*);                                 \
+    template void median_rows<T>(const T*, std::size_t, std::size_t, const long long*,            \
+                                 std::size_t, T*);                                                \
+    template void kept_means<T>(const T*, const long long*, const T*, const T*,                   \
+                                const KeptMeansShape&, T*);                                       \
+    template void threshold_scores<T>(const T*, const long long*, const T*, const T*, const T*,   \
+                                      const KeptMeansShape&, T*);                                 \
+    template void threshold_losses<T>(const T*, const long long*, const T*, const T*, const T*,   \
+                                      const KeptMeansShape&, T*);                                 \
+    template void prefix_sums<T>(const T*, std::size_t, std::size_t, const long long*,            \
+                                 std::size_t, const long long*, std::size_t, T*);                 \
+    template void ransac_correlations<T>(const T*, const long long*, const long long*, const T*,  \
+                                         const RansacShape&, T*);                                 \
+    template void vote_bad_epochs<T>(const T*, std::size_t, std::size_t, const T*, std::uint8_t*, \
+                                     std::int64_t*);
 AUTOREJECT_CUDA_INSTANTIATE(double)
 AUTOREJECT_CUDA_INSTANTIATE(float)
 #undef AUTOREJECT_CUDA_INSTANTIATE

@@ -46,6 +46,15 @@ bool compiled(Backend b) {
     }
     return false;
 }
+
+bool available(Backend b) {
+    for (const auto& info : autoreject::backends()) {
+        if (info.backend == b) {
+            return info.available;
+        }
+    }
+    return false;
+}
 }  // namespace
 
 TEST_CASE("backend: the table lists scalar, openmp and cuda with reasons", "[backend]") {
@@ -80,9 +89,11 @@ TEST_CASE("backend: the environment variable is read when no name is given", "[b
     }
 }
 
-TEST_CASE("backend: auto is openmp with several threads, else scalar", "[backend]") {
+TEST_CASE("backend: auto is cuda when usable, else openmp with several threads, else scalar",
+          "[backend]") {
     EnvGuard env(nullptr);
-    const Backend want = compiled(Backend::OpenMP) && autoreject::max_threads() > 1
+    const Backend want = available(Backend::Cuda) ? Backend::Cuda
+                         : compiled(Backend::OpenMP) && autoreject::max_threads() > 1
                              ? Backend::OpenMP
                              : Backend::Scalar;
     CHECK(autoreject::resolve_backend() == want);

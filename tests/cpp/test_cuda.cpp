@@ -31,34 +31,6 @@ ar::BackendInfo cuda_row() {
     return {};
 }
 
-// sets (or unsets, for nullptr) an environment variable for one scope
-struct ScopedEnv {
-    ScopedEnv(const char* name, const char* value) : name_(name) {
-        const char* old = std::getenv(name);
-        had_ = old != nullptr;
-        old_ = had_ ? old : "";
-        if (value != nullptr) {
-            setenv(name, value, 1);
-        } else {
-            unsetenv(name);
-        }
-    }
-    ~ScopedEnv() {
-        if (had_) {
-            setenv(name_, old_.c_str(), 1);
-        } else {
-            unsetenv(name_);
-        }
-    }
-    ScopedEnv(const ScopedEnv&) = delete;
-    ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-  private:
-    const char* name_;
-    bool had_ = false;
-    std::string old_;
-};
-
 // the same bits, or NaN on both sides: a GPU writes its own canonical NaN where the
 // processor propagates an operand's payload (the values are equal, the payloads not)
 template <class T>
@@ -130,7 +102,7 @@ TEST_CASE("cuda: unavailable, it is refused with the reason and what is availabl
         CHECK(ar::resolve_backend("auto") == ar::Backend::Cuda);
         return;
     }
-    ScopedEnv env("AUTOREJECT_BACKEND", nullptr);
+    test::ScopedEnv env("AUTOREJECT_BACKEND", nullptr);
     CHECK_THROWS_AS(ar::resolve_backend("cuda"), std::invalid_argument);
     CHECK_THROWS_WITH(ar::resolve_backend("cuda"),
                       Catch::StartsWith("backend 'cuda' (from the argument) is unavailable: ") &&
@@ -150,7 +122,7 @@ TEST_CASE("cuda: unavailable, it is refused with the reason and what is availabl
 TEST_CASE("cuda: AUTOREJECT_BACKEND=cuda without a usable GPU is an error, not a fallback",
           "[cuda][backend]") {
     const auto row = cuda_row();
-    ScopedEnv env("AUTOREJECT_BACKEND", "cuda");
+    test::ScopedEnv env("AUTOREJECT_BACKEND", "cuda");
     if (row.available) {
         CHECK(ar::resolve_backend() == ar::Backend::Cuda);
         return;
@@ -231,7 +203,7 @@ TEMPLATE_TEST_CASE("cuda: every dispatched kernel gives scalar's bits, float64 a
     }
     // a memory cap that forces several chunks must not change a bit either
     const char* limit = GENERATE(static_cast<const char*>(nullptr), "300000");
-    ScopedEnv env("AUTOREJECT_CUDA_MEMORY_LIMIT", limit);
+    test::ScopedEnv env("AUTOREJECT_CUDA_MEMORY_LIMIT", limit);
     INFO("AUTOREJECT_CUDA_MEMORY_LIMIT = " << (limit != nullptr ? limit : "unset"));
     const std::size_t e = 37;
     const std::size_t c = 19;

@@ -578,7 +578,10 @@ def test_names_and_cache():
     be = get_backend("scalar")
     assert get_backend(be) is be
     auto = get_backend("auto")
-    assert auto.name in ("scalar", "openmp")
+    cuda = [row for row in autoreject_cpp.backends() if row["name"] == "cuda"][0]
+    # cuda where it runs (a GPU, or the emulated one of a test build), else a CPU backend
+    assert (auto.name == "cuda") == cuda["available"]
+    assert auto.name in ("scalar", "openmp", "cuda")
     assert get_backend() is auto
 
 
@@ -689,7 +692,7 @@ def run_python(code, **env):
     )
 
 
-@pytest.mark.parametrize("name", ["scalar", "openmp", "auto"])
+@pytest.mark.parametrize("name", ["scalar", "openmp", "cuda", "auto"])
 def test_env_var_valid(name):
     if name != "auto" and name not in available_backends():
         pytest.skip(f"{name} not available")
@@ -700,7 +703,8 @@ def test_env_var_valid(name):
     assert out.returncode == 0, out.stderr
     got, auto = out.stdout.split()
     assert got == (auto if name == "auto" else name)
-    assert auto in ("scalar", "openmp")
+    assert auto in ("scalar", "openmp", "cuda")
+    assert (auto == "cuda") == ("cuda" in available_backends())
 
 
 @pytest.mark.parametrize("name", ["bogus", "cuda"])

@@ -115,6 +115,27 @@ def test_import_prints_nothing_loads_no_driver_starts_no_thread():
     assert out.stderr == ""
 
 
+def test_vote_bad_epochs_on_every_available_backend():
+    """The core's vote: strictly above the threshold, NaN never bad, on every
+    backend this machine offers (cuda too where it runs)."""
+    rng = np.random.default_rng(5)
+    deltas = rng.random((300, 6))
+    threshes = np.array([0.0, 0.2, 0.5, 0.9, 1.0, np.inf])
+    deltas[0, 2] = threshes[2]  # at the threshold: good
+    deltas[1, 3] = np.nan
+    deltas[2, 5] = np.inf  # inf against inf: good
+    want = deltas > threshes
+    assert not want[0, 2] and not want[1, 3] and not want[2, 5]
+    for row in _core.backends():
+        if not row["available"]:
+            continue
+        bad, counts = _core.vote_bad_epochs(deltas, threshes, backend=row["name"])
+        assert_array_equal(bad, want, strict=True)
+        assert_array_equal(counts, want.sum(axis=1).astype(np.int64), strict=True)
+    with pytest.raises(ValueError, match="threshes"):
+        _core.vote_bad_epochs(deltas, threshes[:3])
+
+
 # --------------------------------------------------------------------------
 # where a device exists: cuda against scalar
 # --------------------------------------------------------------------------
@@ -162,13 +183,45 @@ def test_every_kernel_on_cuda_equals_scalar():
             getattr(gpu, name)(channel, train_idx, train_keys, bounds, medians),
             getattr(cpu, name)(channel, train_idx, train_keys, bounds, medians),
         )
+    deltas = _core.ptp(rows, **scalar).reshape(40, 9)
+    threshes = np.quantile(deltas, 0.8, axis=0)
+    for got, want in zip(
+        _core.vote_bad_epochs(deltas, threshes, **cuda),
+        _core.vote_bad_epochs(deltas, threshes, **scalar),
+    ):
+        assert_array_equal(got, want, strict=True)
+
+
+@needs_gpu
+def test_cpp_pipeline_on_cuda_equals_scalar():
+    """The C++ pipeline (vote and repairs on the GPU too) decides and repairs as on
+    the scalar backend, bit for bit."""
+    epochs = eeg_epochs(n_channels=16, n_epochs=40, n_times=101)
+    info = epochs.info
+    names = list(info["ch_names"])
+    inputs = (
+        epochs.get_data(copy=False),
+        names,
+        ["eeg"] * len(names),
+        np.array([ch["loc"][:3] for ch in info["chs"]], dtype=float),
+        [False] * len(names),
+    )
+    kw = dict(cv=3, n_interpolate=[1, 4], thresh_method="random_search", random_state=0)
+    runs = {
+        backend: _core.pipeline_autoreject(*inputs, **kw, backend=backend)
+        for backend in ("scalar", "cuda")
+    }
+    for key in ("thresholds", "labels", "bad_epochs", "kept", "clean"):
+        assert_array_equal(runs["cuda"][key], runs["scalar"][key], strict=True)
+    assert runs["cuda"]["consensus"] == runs["scalar"]["consensus"]
+    assert runs["cuda"]["n_interpolate"] == runs["scalar"]["n_interpolate"]
 
 
 @needs_gpu
 def test_autoreject_ransac_thresholds_decide_as_scalar():
     from autoreject_cpp import AutoReject, Ransac, get_rejection_threshold
 
-    epochs = eeg_epochs(n_channels=16, n_epochs=40, n_times=101, bads=(3,))
+    epochs = eeg_epochs(n_channels=16, n_epochs=40, n_times=101)
     fast = dict(cv=3, n_interpolate=[1, 4], thresh_method="random_search", random_state=0)
     logs = {}
     for backend in ("scalar", "cuda"):

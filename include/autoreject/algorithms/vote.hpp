@@ -15,6 +15,24 @@
 namespace autoreject {
 AUTOREJECT_ISA_BEGIN
 
+namespace kernels {
+
+/// One epoch of the vote: `bad[p] = deltas[p] > threshes[p]` (strictly; NaN is never
+/// bad) for p in [0, n_sensors); returns how many are bad. The body every backend runs.
+template <class T>
+AUTOREJECT_HD std::int64_t vote_row(const T* deltas, const T* threshes, std::size_t n_sensors,
+                                    std::uint8_t* bad) {
+    std::int64_t count = 0;
+    for (std::size_t p = 0; p < n_sensors; ++p) {
+        const bool is_bad = deltas[p] > threshes[p];
+        bad[p] = is_bad ? 1 : 0;
+        count += is_bad ? 1 : 0;
+    }
+    return count;
+}
+
+}  // namespace kernels
+
 /// Marks sensor p of epoch e bad when its peak-to-peak amplitude exceeds its
 /// threshold (strictly: a sensor at its threshold is good; NaN is never bad), and
 /// counts the bad sensors of each epoch.
@@ -33,13 +51,7 @@ void vote_bad_epochs(const T* deltas, std::size_t n_epochs, std::size_t n_sensor
     check_exec(exec);
     detail::for_each_task(exec, static_cast<std::int64_t>(n_epochs), [&](std::int64_t e) {
         const std::size_t row = static_cast<std::size_t>(e) * n_sensors;
-        std::int64_t count = 0;
-        for (std::size_t p = 0; p < n_sensors; ++p) {
-            const bool is_bad = deltas[row + p] > threshes[p];
-            bad[row + p] = is_bad ? 1 : 0;
-            count += is_bad ? 1 : 0;
-        }
-        counts[e] = count;
+        counts[e] = kernels::vote_row(deltas + row, threshes, n_sensors, bad + row);
     });
 }
 
