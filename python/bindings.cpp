@@ -9,12 +9,14 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "autoreject/autoreject.hpp"
 #include "autoreject/dispatch.hpp"
+#include "autoreject/resident.hpp"
 
 namespace py = pybind11;
 namespace ar = autoreject;
@@ -344,6 +346,43 @@ py::tuple vote_bad_epochs(const Doubles& deltas, const Doubles& threshes, const 
     return py::make_tuple(bad, counts);
 }
 
+// DeviceResidency for Python: holds a reference to each registered array (which must
+// outlive its registration) and works as a context manager.
+class PyResidency {
+  public:
+    PyResidency(const OptStr& backend, int n_threads)
+        : impl_(std::make_unique<ar::DeviceResidency>(make_exec(backend, n_threads))) {}
+
+    // Registers `a` when it is a C-contiguous float64 or float32 array (what the kernels
+    // read without a copy); anything else would be converted per call, so is left alone.
+    bool add(const py::array& a) {
+        if (!impl_ || !(a.flags() & py::array::c_style) || a.size() == 0) {
+            return false;
+        }
+        bool added = false;
+        if (py::isinstance<py::array_t<double>>(a)) {
+            added = impl_->add(static_cast<const double*>(a.data()), sz(a.size()));
+        } else if (py::isinstance<py::array_t<float>>(a)) {
+            added = impl_->add(static_cast<const float*>(a.data()), sz(a.size()));
+        }
+        if (added) {
+            keep_.append(a);
+        }
+        return added;
+    }
+
+    std::size_t bytes() const { return impl_ ? impl_->bytes() : 0; }
+
+    void close() {
+        impl_.reset();  // unregisters, then the arrays may go
+        keep_ = py::list();
+    }
+
+  private:
+    std::unique_ptr<ar::DeviceResidency> impl_;
+    py::list keep_;
+};
+
 // backends() and simd_levels(): a list of {name, compiled, available, reason}
 // x[rows] along the first axis into a new array of x's dtype: any C-ordered array
 // (not converted); the copy runs without the GIL on the backend's threads.
@@ -447,6 +486,18 @@ PYBIND11_MODULE(_core, m) {
     m.def("vote_bad_epochs", &vote_bad_epochs, py::arg("deltas"), py::arg("threshes"),
           py::kw_only(), kw_backend, kw_threads,
           "Bad-sensor matrix (peak-to-peak > threshold) and bad count per epoch.");
+    py::class_<PyResidency>(
+        m, "DeviceResidency",
+        "Arrays kept on the GPU until close() (or the end of a with block): kernel inputs "
+        "inside a registered array are not copied again. Registered arrays must not be "
+        "modified meanwhile. Off the cuda backend nothing is registered.")
+        .def(py::init<const OptStr&, int>(), py::kw_only(), kw_backend, kw_threads)
+        .def("add", &PyResidency::add, py::arg("array"),
+             "Register a C-contiguous float64/float32 array; True when it is now resident.")
+        .def_property_readonly("bytes", &PyResidency::bytes, "Bytes kept on the device.")
+        .def("close", &PyResidency::close, "Unregister every array and free its device copy.")
+        .def("__enter__", [](PyResidency& self) -> PyResidency& { return self; })
+        .def("__exit__", [](PyResidency& self, const py::args&) { self.close(); });
     bind_interpolation(m);
     bind_random(m);
     bind_pipeline(m);

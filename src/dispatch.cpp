@@ -1,6 +1,7 @@
 // Copyright (c) autoreject_cpp developers. SPDX-License-Identifier: BSD-3-Clause
 // Run-time choice of the instruction set the library's kernels run with.
 #include "autoreject/dispatch.hpp"
+#include "autoreject/resident.hpp"
 
 #include <cstdlib>
 #include <stdexcept>
@@ -251,6 +252,44 @@ void repair_epochs(double* data, std::size_t n_epochs, std::size_t n_channels, s
 }
 
 #undef AUTOREJECT_ON_GPU
+
+}  // namespace dispatch
+
+DeviceResidency::DeviceResidency(const Exec& exec) : on_gpu_(exec.backend == Backend::Cuda) {
+    check_exec(exec);
+}
+
+DeviceResidency::~DeviceResidency() {
+#if defined(AUTOREJECT_HAVE_CUDA)
+    for (const void* data : arrays_) {
+        cuda::unregister_resident(data);
+    }
+#endif
+}
+
+bool DeviceResidency::add(const double* data, std::size_t n) {
+    return add_bytes(data, n * sizeof(double));
+}
+
+bool DeviceResidency::add(const float* data, std::size_t n) {
+    return add_bytes(data, n * sizeof(float));
+}
+
+bool DeviceResidency::add_bytes(const void* data, std::size_t bytes) {
+#if defined(AUTOREJECT_HAVE_CUDA)
+    if (on_gpu_ && cuda::register_resident(data, bytes)) {
+        arrays_.push_back(data);
+        bytes_ += bytes;
+        return true;
+    }
+#else
+    (void)data;
+    (void)bytes;
+#endif
+    return false;
+}
+
+namespace dispatch {
 
 // the two precisions
 // T is a type: parentheses around it would not compile

@@ -19,4 +19,5 @@
 #include "autoreject/kernels/take.hpp"
 #include "autoreject/pipeline.hpp"
 #include "autoreject/random.hpp"
+#include "autoreject/resident.hpp"
 #include "autoreject/types.hpp"

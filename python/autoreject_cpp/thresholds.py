@@ -55,7 +55,8 @@ class _FoldData:
     """What the loss of a threshold needs from one channel and one split."""
 
     def __init__(self, data, splits, backend, medians=None):
-        self.data = data
+        # contiguous once, not at every kernel call (and resident on a GPU as it is)
+        self.data = data = np.ascontiguousarray(data)
         self.splits = splits
         self.backend = backend
         self.deltas = np.ptp(data, axis=1)
@@ -174,7 +175,9 @@ def _compute_thresh(
     if method == "exact":
         grid = np.unique(all_threshes)
         return grid[int(np.argmin(folds.all_losses(grid)))]
-    return _search_bayes(all_threshes, folds.losses, random_state, n_init=40)
+    # every proposal's loss reads the same epochs: on a GPU, copied there once
+    with backend.resident(folds.data):
+        return _search_bayes(all_threshes, folds.losses, random_state, n_init=40)
 
 
 def _thresholds_one_type(

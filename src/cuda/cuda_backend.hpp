@@ -57,5 +57,13 @@ void vote_bad_epochs(const T* deltas, std::size_t n_epochs, std::size_t n_sensor
 void repair_epochs(double* data, std::size_t n_epochs, std::size_t n_channels, std::size_t n_times,
                    const RepairJob* jobs, std::size_t n_jobs);
 
+/// Copies host[0, bytes) to the device and registers it (DeviceResidency): kernel inputs
+/// inside it are read from that copy until unregister_resident(host). Returns false, and
+/// registers nothing, for an empty range, one overlapping a registered array, or when
+/// the device has no room. @throws std::runtime_error for any other CUDA error.
+bool register_resident(const void* host, std::size_t bytes);
+/// Frees the device copy registered for `host` (nothing when there is none).
+void unregister_resident(const void* host);
+
 }  // namespace cuda
 }  // namespace autoreject

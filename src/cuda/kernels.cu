@@ -12,6 +12,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -112,6 +115,63 @@ class DeviceBuffer {
 
   private:
     T* ptr_ = nullptr;
+};
+
+// ---- arrays kept on the device (DeviceResidency) ------------------------------------
+
+struct Resident {
+    std::size_t bytes;
+    void* device;
+};
+
+// host start address -> its device copy; guarded by resident_mutex()
+std::map<std::uintptr_t, Resident>& resident_map() {
+    static std::map<std::uintptr_t, Resident> map;
+    return map;
+}
+std::mutex& resident_mutex() {
+    static std::mutex mutex;
+    return mutex;
+}
+
+// The device copy of host[0, n) when it lies inside one registered array, else nullptr.
+template <class T>
+const T* find_resident(const T* host, std::size_t n) {
+    if (host == nullptr || n == 0) {
+        return nullptr;
+    }
+    const auto at = reinterpret_cast<std::uintptr_t>(host);
+    const std::size_t bytes = n * sizeof(T);
+    std::lock_guard<std::mutex> lock(resident_mutex());
+    const auto& map = resident_map();
+    auto it = map.upper_bound(at);
+    if (it == map.begin()) {
+        return nullptr;
+    }
+    --it;
+    const std::size_t offset = at - it->first;
+    if (offset > it->second.bytes || bytes > it->second.bytes - offset) {
+        return nullptr;
+    }
+    return reinterpret_cast<const T*>(static_cast<const char*>(it->second.device) + offset);
+}
+
+// A kernel input on the device: the registered copy when there is one, else a copy
+// made now (freed with this object).
+template <class T>
+class DeviceInput {
+  public:
+    DeviceInput(const T* host, std::size_t n, const char* name) : ptr_(find_resident(host, n)) {
+        if (ptr_ == nullptr && n > 0) {
+            owned_.emplace(host, n, name);
+            ptr_ = owned_->get();
+        }
+    }
+    const T* get() const { return ptr_; }
+
+  private:
+    const T* ptr_;
+    std::optional<DeviceBuffer<T>> owned_;
 };
 
 // The bytes a call may plan for: 90% of the free device memory, capped by
@@ -318,7 +378,7 @@ template <class T>
 void scores_or_means(const T* data, const long long* train_idx, const T* train_keys,
                      const T* bounds, const T* medians, const KeptMeansShape& s, T* out,
                      bool scores) {
-    DeviceBuffer<T> d_data(data, s.n_rows * s.n_times, "data");
+    const DeviceInput<T> d_data(data, s.n_rows * s.n_times, "data");
     DeviceBuffer<long long> d_idx(train_idx, s.n_folds * s.n_train, "train_idx");
     DeviceBuffer<T> d_keys(train_keys, s.n_folds * s.n_train, "train_keys");
     DeviceBuffer<T> d_bounds(bounds, s.n_bounds * s.n_folds, "bounds");
@@ -357,7 +417,7 @@ void ptp(const T* x, std::size_t n_rows, std::size_t n_cols, T* out) {
         return;
     }
     chunked("ptp", n_rows, (n_cols + 1) * sizeof(T), [&](std::size_t r0, std::size_t n) {
-        DeviceBuffer<T> d_x(x + r0 * n_cols, n * n_cols, "x");
+        const DeviceInput<T> d_x(x + r0 * n_cols, n * n_cols, "x");
         DeviceBuffer<T> d_out(n, "the amplitudes");
         AUTOREJECT_LAUNCH(ptp_kernel, blocks_for(n), kThreads, d_x.get(), n, n_cols, d_out.get());
         check_launch("ptp_kernel");
@@ -454,7 +514,7 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
     const std::size_t per_epoch = s.n_channels * s.n_times;
     const std::size_t unit = (per_epoch + s.n_channels * (s.n_resample + 1)) * sizeof(T);
     chunked("ransac_correlations", s.n_epochs, unit, [&](std::size_t e0, std::size_t n_e) {
-        DeviceBuffer<T> d_data(data + e0 * per_epoch, n_e * per_epoch, "data");
+        const DeviceInput<T> d_data(data + e0 * per_epoch, n_e * per_epoch, "data");
         DeviceBuffer<T> d_scratch(n_e * s.n_channels * s.n_resample, "the predictions");
         DeviceBuffer<T> d_out(n_e * s.n_channels, "the correlations");
         AUTOREJECT_LAUNCH(ransac_kernel, blocks_for(n_e * s.n_channels), kThreads, d_data.get(),
@@ -474,7 +534,7 @@ void vote_bad_epochs(const T* deltas, std::size_t n_epochs, std::size_t n_sensor
     DeviceBuffer<T> d_threshes(threshes, n_sensors, "threshes");
     const std::size_t unit = n_sensors * (sizeof(T) + 1) + sizeof(std::int64_t);
     chunked("vote_bad_epochs", n_epochs, unit, [&](std::size_t e0, std::size_t n) {
-        DeviceBuffer<T> d_deltas(deltas + e0 * n_sensors, n * n_sensors, "deltas");
+        const DeviceInput<T> d_deltas(deltas + e0 * n_sensors, n * n_sensors, "deltas");
         DeviceBuffer<std::uint8_t> d_bad(n * n_sensors, "the bad flags");
         DeviceBuffer<std::int64_t> d_counts(n, "the counts");
         AUTOREJECT_LAUNCH(vote_kernel, blocks_for(n), kThreads, d_deltas.get(), n, n_sensors,
@@ -546,6 +606,47 @@ void repair_epochs(double* data, std::size_t n_epochs, std::size_t n_channels, s
             }
         }
     });
+}
+
+bool register_resident(const void* host, std::size_t bytes) {
+    if (host == nullptr || bytes == 0) {
+        return false;
+    }
+    const auto at = reinterpret_cast<std::uintptr_t>(host);
+    std::lock_guard<std::mutex> lock(resident_mutex());
+    auto& map = resident_map();
+    // an overlap with a registered array: left as it is
+    auto next = map.lower_bound(at);
+    if (next != map.end() && next->first < at + bytes) {
+        return false;
+    }
+    if (next != map.begin() && std::prev(next)->first + std::prev(next)->second.bytes > at) {
+        return false;
+    }
+    void* device = nullptr;
+    const cudaError_t err = cudaMalloc(&device, bytes);
+    if (err == cudaErrorMemoryAllocation) {
+        (void)cudaGetLastError();
+        return false;  // no room: the kernels copy it per call, as without residency
+    }
+    check(err, "cudaMalloc of a resident array, " + bytes_text(bytes));
+    const cudaError_t copied = cudaMemcpy(device, host, bytes, cudaMemcpyHostToDevice);
+    if (copied != cudaSuccess) {
+        (void)cudaFree(device);
+        check(copied, "copying a resident array to the device, " + bytes_text(bytes));
+    }
+    map.emplace(at, Resident{bytes, device});
+    return true;
+}
+
+void unregister_resident(const void* host) {
+    std::lock_guard<std::mutex> lock(resident_mutex());
+    auto& map = resident_map();
+    const auto it = map.find(reinterpret_cast<std::uintptr_t>(host));
+    if (it != map.end()) {
+        (void)cudaFree(it->second.device);  // called from a destructor: nothing to report
+        map.erase(it);
+    }
 }
 
 // ---- the two precisions --------------------------------------------------------------

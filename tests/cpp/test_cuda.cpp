@@ -335,3 +335,24 @@ TEST_CASE("cuda: bad arguments are refused as on the CPU", "[cuda][backends]") {
     CHECK_THROWS_WITH(ar::dispatch::kept_means(x.data(), idx, keys, bounds, ks, out, kCuda, kSimd),
                       Catch::Contains("train_idx[1] = 5"));
 }
+
+TEST_CASE("cuda: DeviceResidency registers nothing off the GPU and refuses an unusable cuda",
+          "[cuda][resident]") {
+    const std::vector<double> x(100, 1.0);
+    for (const auto& exec : test::all_execs()) {
+        if (exec.backend != ar::Backend::Cuda) {
+            ar::DeviceResidency on_cpu(exec);
+            CHECK_FALSE(on_cpu.add(x.data(), x.size()));
+            CHECK(on_cpu.bytes() == 0);
+        }
+    }
+    const auto row = cuda_row();
+    if (row.available) {
+        ar::DeviceResidency on_gpu(kCuda);
+        CHECK(on_gpu.add(x.data(), x.size()));
+        CHECK_FALSE(on_gpu.add(x.data(), 0));  // empty
+        CHECK(on_gpu.bytes() == x.size() * sizeof(double));
+        return;
+    }
+    CHECK_THROWS_WITH(ar::DeviceResidency(kCuda), Catch::Contains(row.reason));
+}

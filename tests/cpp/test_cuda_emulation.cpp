@@ -141,3 +141,71 @@ TEST_CASE("cuda emulation: repairs retried in smaller chunks give the planned ch
     CHECK(emu::stats().failed_allocations > before.failed_allocations);
     CHECK(emu::stats().live_bytes == before.live_bytes);
 }
+
+TEST_CASE("cuda emulation: a resident array is copied to the device once, not per call",
+          "[cuda][emulation][resident]") {
+    const std::size_t e = 50;
+    const std::size_t t = 300;
+    const std::size_t n_folds = 4;
+    const std::size_t n_train = 40;
+    const auto data = test::noise(e * t, 90);
+    std::vector<long long> idx(n_folds * n_train);
+    std::vector<double> keys(idx.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) {
+        idx[i] = static_cast<long long>((i * 7 + i / n_train) % e);
+        keys[i] = static_cast<double>(i % 13);
+    }
+    const auto medians = test::noise(n_folds * t, 91);
+    const ar::KeptMeansShape ks{e, t, n_folds, n_train, 1};
+    const std::size_t calls = 6;
+    auto losses = [&](const ar::Exec& exec) {
+        std::vector<double> out(calls);
+        for (std::size_t c = 0; c < calls; ++c) {  // one proposal per call, as the search does
+            const std::vector<double> bounds(n_folds, static_cast<double>(c + 4));
+            ar::dispatch::threshold_losses(data.data(), idx.data(), keys.data(), bounds.data(),
+                                           medians.data(), ks, &out[c], exec, kSimd);
+        }
+        return out;
+    };
+    const auto want = losses(kScalar);
+    const std::size_t data_bytes = data.size() * sizeof(double);
+
+    auto before = emu::stats();
+    CHECK(test::same_bits(losses(kCuda), want));
+    const std::size_t plain = emu::stats().bytes_to_device - before.bytes_to_device;
+    CHECK(plain >= calls * data_bytes);  // the data went up with every call
+
+    const std::size_t live = emu::stats().live_bytes;
+    {
+        ar::DeviceResidency resident(kCuda);
+        CHECK(resident.add(data.data(), data.size()));
+        CHECK_FALSE(resident.add(data.data() + 10, 5));  // inside a registered array
+        CHECK(resident.bytes() == data_bytes);
+        CHECK(emu::stats().live_bytes == live + data_bytes);
+        before = emu::stats();
+        CHECK(test::same_bits(losses(kCuda), want));
+        const std::size_t kept = emu::stats().bytes_to_device - before.bytes_to_device;
+        CHECK(kept + calls * data_bytes == plain);  // everything else went up as before
+        // a slice of the array is found too: peak-to-peak of rows 10..19
+        std::vector<double> ref(10);
+        std::vector<double> got(10);
+        ar::dispatch::ptp(data.data() + 10 * t, 10, t, ref.data(), kScalar, kSimd);
+        before = emu::stats();
+        ar::dispatch::ptp(data.data() + 10 * t, 10, t, got.data(), kCuda, kSimd);
+        CHECK(emu::stats().bytes_to_device == before.bytes_to_device);
+        CHECK(test::same_bits(got, ref));
+    }
+    CHECK(emu::stats().live_bytes == live);  // given back with the object
+    // after it: copied per call again
+    before = emu::stats();
+    CHECK(test::same_bits(losses(kCuda), want));
+    CHECK(emu::stats().bytes_to_device - before.bytes_to_device == plain);
+    // off the GPU, and on a device with no room, nothing is registered
+    ar::DeviceResidency on_cpu(kScalar);
+    CHECK_FALSE(on_cpu.add(data.data(), data.size()));
+    CHECK(on_cpu.bytes() == 0);
+    test::ScopedEnv memory("AUTOREJECT_CUDA_EMULATION_MEMORY", "1000");
+    ar::DeviceResidency full(kCuda);
+    CHECK_FALSE(full.add(data.data(), data.size()));
+    CHECK(full.bytes() == 0);
+}

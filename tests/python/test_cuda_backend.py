@@ -136,6 +136,21 @@ def test_vote_bad_epochs_on_every_available_backend():
         _core.vote_bad_epochs(deltas, threshes[:3])
 
 
+def test_residency_off_the_gpu_registers_nothing():
+    x = np.ones((4, 5))
+    for row in _core.backends():
+        if not row["available"] or row["name"] == "cuda":
+            continue
+        with _core.DeviceResidency(backend=row["name"]) as keep:
+            assert keep.add(x) is False
+            assert keep.bytes == 0
+        with get_backend(row["name"]).resident(x):
+            pass
+    if not CUDA["available"]:
+        with pytest.raises(ValueError, match="backend 'cuda' \\(from the argument\\)"):
+            _core.DeviceResidency(backend="cuda")
+
+
 # --------------------------------------------------------------------------
 # where a device exists: cuda against scalar
 # --------------------------------------------------------------------------
@@ -238,3 +253,41 @@ def test_autoreject_ransac_thresholds_decide_as_scalar():
         for backend in ("scalar", "cuda")
     }
     assert thresholds["cuda"] == thresholds["scalar"]
+
+
+@needs_gpu
+def test_residency_registers_contiguous_float_arrays_until_closed():
+    x = np.random.default_rng(0).standard_normal((30, 50))
+    with _core.DeviceResidency(backend="cuda") as keep:
+        assert keep.add(x) and keep.bytes == x.nbytes
+        assert not keep.add(x[:, ::2])  # strided: the kernels would copy it anyway
+        assert not keep.add(np.arange(3))  # integers
+        assert not keep.add(x[3:5])  # inside a registered array
+        same(_core.ptp(x[3:9], backend="cuda"), _core.ptp(x[3:9], backend="scalar"))
+    assert keep.bytes == 0
+
+
+@needs_gpu
+def test_bayesian_search_keeps_each_channel_on_the_gpu(monkeypatch):
+    """Every channel's epochs go to the device once for all its proposals, and
+    the thresholds are scalar's."""
+    from autoreject_cpp import compute_thresholds
+    from autoreject_cpp.backends._core import CoreBackend
+
+    epochs = eeg_epochs(n_channels=8, n_epochs=40, n_times=101)
+    seen = []
+    original = CoreBackend.resident
+
+    def spy(self, *arrays):
+        keep = original(self, *arrays)
+        seen.append((self.name, getattr(keep, "bytes", 0)))
+        return keep
+
+    monkeypatch.setattr(CoreBackend, "resident", spy)
+    kw = dict(method="bayesian_optimization", random_state=0, verbose=False)
+    gpu = compute_thresholds(epochs, backend="cuda", **kw)
+    cpu = compute_thresholds(epochs, backend="scalar", **kw)
+    assert gpu == cpu
+    on_gpu = [size for name, size in seen if name == "cuda"]
+    assert len(on_gpu) == len(epochs.ch_names) and all(size > 0 for size in on_gpu)
+    assert all(size == 0 for name, size in seen if name == "scalar")

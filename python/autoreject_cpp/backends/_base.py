@@ -17,6 +17,8 @@ products run in float32 when asked for with ``dtype``).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 #: good-channel bytes gathered at once by :meth:`Backend.interp_repair` (a
@@ -52,6 +54,29 @@ class Backend:
 
     def __repr__(self):
         return f"<autoreject_cpp backend {self.name!r} n_threads={self.n_threads}>"
+
+    def resident(self, *arrays):
+        """Context manager keeping ``arrays`` where the kernels run, for the
+        calls made inside it.
+
+        A backend on a separate device (``'cuda'``) copies each kernel's
+        inputs there on every call; inside this block, an input that lies in
+        one of ``arrays`` is read from a copy made once. The arrays must not
+        be modified inside the block. Results do not depend on it; on the
+        processor's backends it does nothing.
+
+        Parameters
+        ----------
+        *arrays : array
+            Arrays the calls inside the block will pass (C-contiguous float64
+            or float32 arrays are kept; others would be converted per call
+            anyway, and are left alone).
+
+        Returns
+        -------
+        context : context manager
+        """
+        return contextlib.nullcontext()
 
     def ptp(self, x, axis=-1):
         """Peak-to-peak amplitude ``max - min`` along ``axis``."""

@@ -75,6 +75,16 @@ class CoreBackend(Backend):
     def _kw(self):
         return dict(backend=self.name, n_threads=self.n_threads)
 
+    def resident(self, *arrays):
+        """Context manager keeping ``arrays`` on the GPU (``'cuda'`` only);
+        see :meth:`Backend.resident`."""
+        if self.name != "cuda":
+            return super().resident(*arrays)
+        keep = _core.DeviceResidency(**self._kw)
+        for array in arrays:
+            keep.add(np.asarray(array))
+        return keep
+
     def ptp(self, x, axis=-1):
         x = np.asarray(x)
         if x.dtype not in _KERNEL_DTYPES or x.ndim == 0 or x.size == 0:

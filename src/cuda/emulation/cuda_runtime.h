@@ -82,6 +82,7 @@ struct Stats {
     std::size_t failed_allocations = 0;  ///< cudaMalloc calls refused for lack of memory
     std::size_t launches = 0;            ///< kernel launches run
     std::size_t live_bytes = 0;          ///< bytes allocated and not yet freed
+    std::size_t bytes_to_device = 0;     ///< bytes copied from the host to the device
 };
 Stats stats();
 

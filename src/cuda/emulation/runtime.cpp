@@ -162,6 +162,9 @@ cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpy
         if (dst == nullptr || src == nullptr || !dst_ok || !src_ok) {
             return fail(cudaErrorInvalidValue);
         }
+        if (kind == cudaMemcpyHostToDevice) {
+            d.stats.bytes_to_device += bytes;
+        }
     }
     std::memmove(dst, src, bytes);
     return cudaSuccess;
