@@ -247,13 +247,20 @@ py::array threshold_scores(const py::object& data, const Indices& train_idx,
                             simd_name);
 }
 
-Doubles rmse_rows(const Doubles& median, const Doubles& means) {
+Doubles rmse_rows(const Doubles& median, const Doubles& means, const OptStr& backend,
+                  int n_threads) {
     require_ndim(median, 1, "median", "(n,)");
     require_ndim(means, 2, "means", "(n_means, n)");
     require_dim(means.shape(1), median.shape(0), "means.shape[1]");
+    const auto exec = make_exec(backend, n_threads);
     Doubles out(means.shape(0));
-    ar::rmse_rows(median.data(), means.data(), sz(means.shape(0)), sz(median.shape(0)),
-                  out.mutable_data());
+    const double* med = median.data();
+    const double* rows = means.data();
+    double* res = out.mutable_data();
+    {
+        py::gil_scoped_release release;
+        ar::dispatch::rmse_rows(med, rows, sz(means.shape(0)), sz(median.shape(0)), res, exec);
+    }
     return out;
 }
 
@@ -473,8 +480,8 @@ PYBIND11_MODULE(_core, m) {
     m.def("threshold_scores", &threshold_scores, py::arg("data"), py::arg("train_idx"),
           py::arg("train_keys"), py::arg("bounds"), py::arg("medians"), py::kw_only(), kw_backend,
           kw_threads, kw_simd, "Each fold's -RMSE of each bound, (n_bounds, n_folds).");
-    m.def("rmse_rows", &rmse_rows, py::arg("median"), py::arg("means"),
-          "np.sqrt(np.mean((median - means) ** 2, axis=-1)), bit for bit.");
+    m.def("rmse_rows", &rmse_rows, py::arg("median"), py::arg("means"), py::kw_only(), kw_backend,
+          kw_threads, "np.sqrt(np.mean((median - means) ** 2, axis=-1)), bit for bit.");
     m.def("prefix_sums", &prefix_sums, py::arg("data"), py::arg("order"), py::arg("cuts"),
           py::kw_only(), kw_backend, kw_threads, kw_simd,
           "Prefix sums in NumPy's order, (n_cuts, n_cols).");

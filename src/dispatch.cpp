@@ -8,6 +8,7 @@
 
 #include "autoreject/algorithms/repair.hpp"
 #include "autoreject/algorithms/vote.hpp"
+#include "autoreject/kernels/kept_means.hpp"
 #include "isa/kernel_table.hpp"
 #include "names.hpp"
 
@@ -245,6 +246,13 @@ void vote_bad_epochs(const T* deltas, std::size_t n_epochs, std::size_t n_sensor
     autoreject::vote_bad_epochs(deltas, n_epochs, n_sensors, threshes, bad, counts, exec);
 }
 
+template <class T>
+void rmse_rows(const T* median, const T* means, std::size_t n_means, std::size_t n, T* out,
+               const Exec& exec) {
+    AUTOREJECT_ON_GPU(rmse_rows(median, means, n_means, n, out))
+    autoreject::rmse_rows(median, means, n_means, n, out, exec);
+}
+
 void repair_epochs(double* data, std::size_t n_epochs, std::size_t n_channels, std::size_t n_times,
                    const RepairJob* jobs, std::size_t n_jobs, const Exec& exec) {
     AUTOREJECT_ON_GPU(repair_epochs(data, n_epochs, n_channels, n_times, jobs, n_jobs))
@@ -309,6 +317,7 @@ namespace dispatch {
                                  Simd);                                                           \
     template void ransac_correlations<T>(const T*, const long long*, const long long*, const T*,  \
                                          const RansacShape&, T*, const Exec&, Simd);              \
+    template void rmse_rows<T>(const T*, const T*, std::size_t, std::size_t, T*, const Exec&);    \
     template void vote_bad_epochs<T>(const T*, std::size_t, std::size_t, const T*, std::uint8_t*, \
                                      std::int64_t*, const Exec&);
 AUTOREJECT_DISPATCH_INSTANTIATE(double)

@@ -96,6 +96,11 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
 template <class T>
 void vote_bad_epochs(const T* deltas, std::size_t n_epochs, std::size_t n_sensors,
                      const T* threshes, std::uint8_t* bad, std::int64_t* counts, const Exec& exec);
+/// autoreject::rmse_rows (the same loop on every instruction set; the entry point exists
+/// so that the cuda backend runs it on the GPU).
+template <class T>
+void rmse_rows(const T* median, const T* means, std::size_t n_means, std::size_t n, T* out,
+               const Exec& exec);
 /// autoreject::repair_epochs, float64 only (as the C++ pipeline repairs); on the cuda
 /// backend the jobs' channels go to the GPU and the repaired ones come back.
 void repair_epochs(double* data, std::size_t n_epochs, std::size_t n_channels, std::size_t n_times,

@@ -100,7 +100,13 @@ def threshold_scores(
 ) -> NDArray[F]:
     """Each fold's ``-RMSE`` of each bound, shape (n_bounds, n_folds); NaN where none is kept."""
 
-def rmse_rows(median: NDArray[np.float64], means: NDArray[np.float64]) -> NDArray[np.float64]:
+def rmse_rows(
+    median: NDArray[np.float64],
+    means: NDArray[np.float64],
+    *,
+    backend: str | None = ...,
+    n_threads: int = ...,
+) -> NDArray[np.float64]:
     """``np.sqrt(np.mean((median - means) ** 2, axis=-1))``, bit for bit."""
 
 def prefix_sums(

@@ -121,13 +121,16 @@ def padded_folds(trains, keys):
     return train_idx, train_keys
 
 
-def rmse_to(median, means):
+def rmse_to(median, means, backend=None):
     """Root-mean-square difference of each mean with ``median``.
 
     Parameters
     ----------
     median : array, shape (...)
     means : array, shape (n, ...)
+    backend : CoreBackend | None
+        Where the rows are computed (see
+        :func:`autoreject_cpp.backends._core.rmse_rows`).
 
     Returns
     -------
@@ -139,4 +142,6 @@ def rmse_to(median, means):
     if len(means) == 0:
         return np.empty(0)
     # the same elementwise differences, flattened: NumPy's reductions, bit for bit
-    return rmse_rows(np.reshape(median, n_cols), np.reshape(means, (len(means), n_cols)))
+    return rmse_rows(
+        np.reshape(median, n_cols), np.reshape(means, (len(means), n_cols)), backend
+    )

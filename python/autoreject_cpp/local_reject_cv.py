@@ -180,7 +180,7 @@ def _run_local_reject_cv(
             # kappa must exceed rho, and an empty selection scores inf
             usable = (thresholds > n_interp) & (n_kept > 0)
             loss[:, j, f] = np.inf
-            loss[usable, j, f] = rmse_to(medians[f], means[usable])
+            loss[usable, j, f] = rmse_to(medians[f], means[usable], be)
         del X_interp, folds
         repaired = np.nonzero(labels == 2)
         data[repaired] = all_data[repaired]

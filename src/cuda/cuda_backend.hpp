@@ -52,6 +52,9 @@ void ransac_correlations(const T* data, const long long* cols, const long long* 
 template <class T>
 void vote_bad_epochs(const T* deltas, std::size_t n_epochs, std::size_t n_sensors,
                      const T* threshes, std::uint8_t* bad, std::int64_t* counts);
+/// dispatch::rmse_rows on the GPU.
+template <class T>
+void rmse_rows(const T* median, const T* means, std::size_t n_means, std::size_t n, T* out);
 /// dispatch::repair_epochs on the GPU: each job's `from` channels go to the device, its
 /// `to` channels come back (chunks of jobs).
 void repair_epochs(double* data, std::size_t n_epochs, std::size_t n_channels, std::size_t n_times,

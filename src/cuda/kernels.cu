@@ -334,6 +334,16 @@ __global__ void vote_kernel(const T* deltas, std::size_t n_epochs, std::size_t n
     }
 }
 
+// one thread per row of `means` (n_means, n): its RMSE against `median`, `scratch` one
+// row per thread
+template <class T>
+__global__ void rmse_kernel(const T* median, const T* means, std::size_t n_means, std::size_t n,
+                            T* scratch, T* out) {
+    AUTOREJECT_GRID_LOOP(i, n_means) {
+        out[i] = kernels::rmse(median, means + i * n, n, scratch + i * n);
+    }
+}
+
 // where one repair job's values lie in the packed buffers
 struct RepairSlots {
     std::size_t rows;    // its `from` channels in `rows` (n_from, n_times)
@@ -545,6 +555,24 @@ void vote_bad_epochs(const T* deltas, std::size_t n_epochs, std::size_t n_sensor
     });
 }
 
+template <class T>
+void rmse_rows(const T* median, const T* means, std::size_t n_means, std::size_t n, T* out) {
+    require(n > 0, "rmse_rows: median is empty; pass at least one value");
+    if (n_means == 0) {
+        return;
+    }
+    const DeviceInput<T> d_median(median, n, "median");
+    chunked("rmse_rows", n_means, (2 * n + 1) * sizeof(T), [&](std::size_t r0, std::size_t rows) {
+        const DeviceInput<T> d_means(means + r0 * n, rows * n, "means");
+        DeviceBuffer<T> d_scratch(rows * n, "the squared differences");
+        DeviceBuffer<T> d_out(rows, "the RMSEs");
+        AUTOREJECT_LAUNCH(rmse_kernel, blocks_for(rows), kThreads, d_median.get(), d_means.get(),
+                          rows, n, d_scratch.get(), d_out.get());
+        check_launch("rmse_kernel");
+        d_out.download(out + r0, rows, "the RMSEs");
+    });
+}
+
 void repair_epochs(double* data, std::size_t n_epochs, std::size_t n_channels, std::size_t n_times,
                    const RepairJob* jobs, std::size_t n_jobs) {
     detail::check_repair_jobs(n_epochs, n_channels, jobs, n_jobs);
@@ -666,7 +694,8 @@ void unregister_resident(const void* host) {
     template void ransac_correlations<T>(const T*, const long long*, const long long*, const T*,  \
                                          const RansacShape&, T*);                                 \
     template void vote_bad_epochs<T>(const T*, std::size_t, std::size_t, const T*, std::uint8_t*, \
-                                     std::int64_t*);
+                                     std::int64_t*);                                              \
+    template void rmse_rows<T>(const T*, const T*, std::size_t, std::size_t, T*);
 AUTOREJECT_CUDA_INSTANTIATE(double)
 AUTOREJECT_CUDA_INSTANTIATE(float)
 #undef AUTOREJECT_CUDA_INSTANTIATE

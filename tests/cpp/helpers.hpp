@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -58,6 +59,41 @@ struct ScopedEnv {
     bool had_ = false;
     std::string old_;
 };
+
+/// NumPy's pairwise sum of v[0, n), written out for the tests: below 8 values a running
+/// sum from -0.0; up to 128, eight partial sums combined as a tree; beyond, two halves
+/// (the first a multiple of 8) summed alone. `np.sum` of a contiguous run adds it to
+/// 0.0; a reduction over rows starts from the first row and adds the rest's.
+template <class T>
+T numpy_pairwise(const T* v, std::ptrdiff_t n) {
+    if (n < 8) {
+        T s = T(-0.0);
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
+            s += v[i];
+        }
+        return s;
+    }
+    if (n <= 128) {
+        T r[8];
+        for (int j = 0; j < 8; ++j) {
+            r[j] = v[j];
+        }
+        std::ptrdiff_t i = 8;
+        for (; i < n - (n % 8); i += 8) {
+            for (int j = 0; j < 8; ++j) {
+                r[j] += v[i + j];
+            }
+        }
+        T s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; ++i) {
+            s += v[i];
+        }
+        return s;
+    }
+    std::ptrdiff_t half = n / 2;
+    half -= half % 8;
+    return numpy_pairwise(v, half) + numpy_pairwise(v + half, n - half);
+}
 
 /// True when a and b hold the same bits (NaN payloads included); float or double.
 template <class T>

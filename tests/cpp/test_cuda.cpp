@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -135,38 +134,6 @@ TEST_CASE("cuda: AUTOREJECT_BACKEND=cuda without a usable GPU is an error, not a
 
 TEST_CASE("prefix_sums: segments of hundreds of rows recurse with the caller's scratch",
           "[cuda][prefix_sums]") {
-    // NumPy's pairwise sum, written out for this test: below 8 a running sum from -0.0,
-    // up to 128 eight partial sums, beyond two halves (the first a multiple of 8)
-    std::function<double(const std::vector<double>&, std::size_t, std::size_t)> pairwise =
-        [&](const std::vector<double>& v, std::size_t lo, std::size_t n) -> double {
-        if (n < 8) {
-            double s = -0.0;
-            for (std::size_t i = 0; i < n; ++i) {
-                s += v[lo + i];
-            }
-            return s;
-        }
-        if (n <= 128) {
-            double r[8];
-            for (std::size_t j = 0; j < 8; ++j) {
-                r[j] = v[lo + j];
-            }
-            std::size_t i = 8;
-            for (; i + 8 <= n; i += 8) {
-                for (std::size_t j = 0; j < 8; ++j) {
-                    r[j] += v[lo + i + j];
-                }
-            }
-            double s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-            for (; i < n; ++i) {
-                s += v[lo + i];
-            }
-            return s;
-        }
-        std::size_t half = n / 2;
-        half -= half % 8;
-        return pairwise(v, lo, half) + pairwise(v, lo + half, n - half);
-    };
     const std::size_t n_rows = 1500;  // segments of 1499 and 600 rows: four levels of halving
     const auto data = test::noise(n_rows, 31);
     std::vector<long long> order(n_rows);
@@ -178,8 +145,9 @@ TEST_CASE("prefix_sums: segments of hundreds of rows recurse with the caller's s
         ordered[i] = data[static_cast<std::size_t>(order[i])];
     }
     const std::vector<long long> cuts = {900, 1500};
-    const double first = ordered[0] + pairwise(ordered, 1, 899);
-    const double second = ordered[900] + pairwise(ordered, 901, 599);
+    // each segment: its first row, plus the pairwise sum of the others
+    const double first = ordered[0] + test::numpy_pairwise(ordered.data() + 1, 899);
+    const double second = ordered[900] + test::numpy_pairwise(ordered.data() + 901, 599);
     const std::vector<double> expected = {first, first + second};
     CHECK(ar::kernels::pairwise_rows_levels(1499) == 4);
     std::vector<double> got(2);

@@ -3,6 +3,7 @@
 // too where it runs, e.g. the emulated GPU of AUTOREJECT_WITH_CUDA=EMULATE), against sums
 // and comparisons written out in the test.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -156,4 +157,39 @@ TEMPLATE_TEST_CASE("vote_bad_epochs: strictly above the threshold, NaN never bad
         CHECK(bad == want);
         CHECK(counts == want_counts);
     }
+}
+
+TEMPLATE_TEST_CASE("rmse_rows: NumPy's sqrt(mean((median - row) ** 2)) on every backend",
+                   "[rmse][backends][cuda]", double, float) {
+    using T = TestType;
+    const std::size_t n_rows = 270;  // more than one block of threads
+    const std::size_t n = 300;       // pairwise sums of several levels
+    const auto raw_median = test::noise(n, 75);
+    const auto raw_means = test::noise(n_rows * n, 76);
+    const std::vector<T> median(raw_median.begin(), raw_median.end());
+    std::vector<T> means(raw_means.begin(), raw_means.end());
+    means[3 * n + 7] = std::numeric_limits<T>::quiet_NaN();
+    // the reference written out: squared differences, np.sum (0.0 plus the pairwise sum),
+    // over n, sqrt
+    std::vector<T> want(n_rows);
+    std::vector<T> sq(n);
+    for (std::size_t r = 0; r < n_rows; ++r) {
+        for (std::size_t t = 0; t < n; ++t) {
+            const T d = median[t] - means[r * n + t];
+            sq[t] = d * d;
+        }
+        const T sum = T(0) + test::numpy_pairwise(sq.data(), static_cast<std::ptrdiff_t>(n));
+        want[r] = std::sqrt(sum / static_cast<T>(n));
+    }
+    CHECK(std::isnan(want[3]));
+    for (const auto& exec : test::all_execs()) {
+        INFO("backend " << ar::backend_name(exec.backend) << ", " << exec.n_threads << " threads");
+        std::vector<T> got(n_rows, T(7));
+        ar::dispatch::rmse_rows(median.data(), means.data(), n_rows, n, got.data(), exec);
+        CHECK(test::same_bits(got, want));
+    }
+    std::vector<T> none(1, T(7));
+    CHECK_THROWS_WITH(ar::dispatch::rmse_rows(median.data(), means.data(), 1, 0, none.data(),
+                                              test::all_execs().front()),
+                      Catch::Contains("median is empty"));
 }

@@ -426,9 +426,9 @@ def test_threshold_losses_special_values(backend):
 
 @pytest.mark.parametrize("n_cols", [1, 2, 7, 8, 9, 16, 17, 127, 128, 129, 300, 1031])
 @pytest.mark.parametrize("n", [0, 1, 5])
-def test_rmse_rows(n, n_cols):
+def test_rmse_rows(backend, n, n_cols):
     """``rmse_to`` (the CV loss of the consensus search) equals NumPy's
-    expression bit for bit."""
+    expression bit for bit, on every backend."""
     from autoreject_cpp._folds import rmse_to
 
     rng = np.random.default_rng(n * 1000 + n_cols)
@@ -436,15 +436,16 @@ def test_rmse_rows(n, n_cols):
     means = rng.standard_normal((n, n_cols)) * 10.0 ** rng.integers(-6, 6)
     if n:
         means[0, 0] = np.nan
-    got = rmse_to(median, means)
+    got = rmse_to(median, means, backend)
     assert_bits(got, rmse_rows(median, means))
+    assert_bits(got, rmse_to(median, means))  # AUTOREJECT_BACKEND / 'auto'
     assert_bits(got, np.sqrt(np.mean((median[None] - means) ** 2, axis=-1)))
     # the fold medians are (n_channels, n_times): flattened the same way
     if n_cols % 3 == 0:
         median3 = median.reshape(3, n_cols // 3)
         means3 = means.reshape(n, 3, n_cols // 3)
         diff = (median3[None] - means3).reshape(n, n_cols)
-        assert_bits(rmse_to(median3, means3), np.sqrt(np.mean(diff**2, axis=-1)))
+        assert_bits(rmse_to(median3, means3, backend), np.sqrt(np.mean(diff**2, axis=-1)))
 
 
 @pytest.mark.parametrize("n_resample", [1, 6, 7])

@@ -464,14 +464,19 @@ void threshold_losses(const T* data, const long long* train_idx, const T* train_
     }
 }
 
-/// `out[i] = sqrt(mean((median - means[i]) ** 2))` for each of n_means rows of length n.
+/// `out[i] = sqrt(mean((median - means[i]) ** 2))` for each of n_means rows of length n
+/// (the consensus x n_interpolate score of the cross-validation, and the threshold
+/// search's), with NumPy's operations; rows run as independent tasks.
 template <class T>
-void rmse_rows(const T* median, const T* means, std::size_t n_means, std::size_t n, T* out) {
+void rmse_rows(const T* median, const T* means, std::size_t n_means, std::size_t n, T* out,
+               const Exec& exec = {}) {
+    check_exec(exec);
     require(n > 0, "rmse_rows: median is empty; pass at least one value");
-    std::vector<T> scratch(n);
-    for (std::size_t i = 0; i < n_means; ++i) {
-        out[i] = kernels::rmse(median, means + i * n, n, scratch.data());
-    }
+    detail::for_each_task(exec, static_cast<std::int64_t>(n_means), [&](std::int64_t i) {
+        std::vector<T> scratch(n);
+        const auto row = static_cast<std::size_t>(i);
+        out[row] = kernels::rmse(median, means + row * n, n, scratch.data());
+    });
 }
 
 AUTOREJECT_ISA_END

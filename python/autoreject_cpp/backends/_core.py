@@ -185,19 +185,24 @@ class CoreBackend(Backend):
         )
 
 
-def rmse_rows(median, means):
+def rmse_rows(median, means, backend=None):
     """``np.sqrt(np.mean((median - means) ** 2, axis=-1))``, bit for bit.
 
     Parameters
     ----------
     median : array, shape (n_cols,)
     means : array, shape (n, n_cols)
+    backend : CoreBackend | None
+        Where the rows are computed (``None``: the backend ``AUTOREJECT_BACKEND``
+        or ``'auto'`` names). Every backend gives the same bits.
 
     Returns
     -------
     rmse : array, shape (n,)
     """
+    kw = backend._kw if backend is not None else {}
     return _core.rmse_rows(
         np.ascontiguousarray(median, dtype=np.float64),
         np.ascontiguousarray(means, dtype=np.float64),
+        **kw,
     )
