@@ -18,7 +18,10 @@
 #   bash tools/gpu-check.sh
 #
 # Environment: AUTOREJECT_GPU_CHECK_CUDA=OFF builds without CUDA (a dry run of the CPU
-# part on a machine without a GPU; the CUDA tests then skip); PYTHON (default
+# part on a machine without a GPU; the CUDA tests then skip), =EMULATE builds the CUDA
+# backend on the emulated GPU (src/cuda/emulation: a dry run of every CUDA step without a
+# GPU; its timings are the host's, serial, and mean nothing; use a small SIM_SHAPE and
+# SHARED_DATA=/nonexistent to keep it short); PYTHON (default
 # .venv/bin/python, else python3); BUILD_DIR (default build/gpu-check); JOBS (default:
 # every core); SIM_SHAPE (default 1000x128x1000) and SHARED_DATA (default ../shared/data).
 set -euo pipefail
@@ -82,15 +85,19 @@ PYTHONPATH="$pkg" "$py" -c "import autoreject_cpp._core as c, sys
 assert c.__file__.startswith(sys.argv[1]), 'not the fresh module: ' + c.__file__" "$pkg" ||
   { echo "error: the tests would not import the module just built" >&2; exit 1; }
 expect=0
-[ "$cuda" = ON ] && expect=1
+gpu_backend=auto
+if [ "$cuda" = ON ] || [ "$cuda" = EMULATE ]; then
+  expect=1
+  gpu_backend=cuda
+fi
 
 step "pytest: CUDA tests, the backends' kernel tests and float32 (cuda included)"
 AUTOREJECT_EXPECT_CUDA=$expect PYTHONPATH="$pkg" "$py" -m pytest -q -p no:cacheprovider \
   -rs tests/python/test_cuda_backend.py tests/python/test_backends.py \
   tests/python/test_float32.py || status=1
 
-step "pytest: autoreject 0.5.1's stored decisions with AUTOREJECT_BACKEND=$([ "$cuda" = ON ] && echo cuda || echo auto)"
-AUTOREJECT_BACKEND=$([ "$cuda" = ON ] && echo cuda || echo auto) PYTHONPATH="$pkg" "$py" -m pytest -q \
+step "pytest: autoreject 0.5.1's stored decisions with AUTOREJECT_BACKEND=$gpu_backend"
+AUTOREJECT_BACKEND=$gpu_backend PYTHONPATH="$pkg" "$py" -m pytest -q \
   -p no:cacheprovider -rs tests/python/test_retrocompat.py || status=1
 
 step "benchmark: scalar, openmp and cuda kernels"

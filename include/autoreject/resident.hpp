@@ -15,9 +15,10 @@ namespace autoreject {
 /// The cuda backend copies a kernel's inputs to the device on every call. A caller
 /// that passes the same array to many calls (the threshold search passes one channel's
 /// epochs to the loss of every proposed threshold) registers it here once: while the
-/// object lives, the peak-to-peak, kept-means, threshold-loss and -score, RANSAC and
-/// vote kernels read an input that lies inside a registered array from its device copy
-/// instead of copying it again. Registration is explicit and by address range: the
+/// object lives, the peak-to-peak, kept-means, threshold-loss and -score, RMSE, RANSAC
+/// and vote kernels read an input that lies inside a registered array from its device
+/// copy instead of copying it again, and median_rows gathers the rows it needs from a
+/// registered array on the device. Registration is explicit and by address range: the
 /// caller promises not to modify a registered array, nor free it, while it is
 /// registered, since the device copy would then be stale.
 ///

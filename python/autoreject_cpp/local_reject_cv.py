@@ -158,7 +158,8 @@ def _run_local_reject_cv(
     labels, counts = local_reject._vote_bad_epochs(epochs, picks, peaks)
     X = picked_data(epochs, picks)
     splits = list(cv.split(X))
-    medians = [be.median_of_rows(X, test) for _, test in splits]
+    with be.resident(X):  # on a GPU, X goes there once for every fold
+        medians = [be.median_of_rows(X, test) for _, test in splits]
     del X
 
     interpolator = Interpolator(epochs.info, picks, dots=dots, backend=be, dtype=dtype)

@@ -218,10 +218,12 @@ def _thresholds_one_type(
     shared_splits = list(cv.split(data[:, 0], y)) if fixed_seed else None
     medians = None
     if fixed_seed:
-        # every channel's test-fold medians in one call per fold
-        medians = np.stack(
-            [backend.median_of_rows(data, test) for _, test in shared_splits], axis=1
-        )
+        # every channel's test-fold medians in one call per fold (on a GPU,
+        # the data go there once for every fold)
+        with backend.resident(data):
+            medians = np.stack(
+                [backend.median_of_rows(data, test) for _, test in shared_splits], axis=1
+            )
     plans = []
     for i in range(len(picks)):
         candidates = None

@@ -334,6 +334,16 @@ __global__ void vote_kernel(const T* deltas, std::size_t n_epochs, std::size_t n
     }
 }
 
+// one thread per value of `packed` (n_sel, w): x's rows `rows`, columns [c0, c0 + w)
+template <class T>
+__global__ void gather_kernel(const T* x, std::size_t n_cols, const long long* rows,
+                              std::size_t n_sel, std::size_t c0, std::size_t w, T* packed) {
+    AUTOREJECT_GRID_LOOP(i, n_sel * w) {
+        const auto row = static_cast<std::size_t>(rows[i / w]);
+        packed[i] = x[row * n_cols + c0 + i % w];
+    }
+}
+
 // one thread per row of `means` (n_means, n): its RMSE against `median`, `scratch` one
 // row per thread
 template <class T>
@@ -440,13 +450,23 @@ void median_rows(const T* x, std::size_t n_rows, std::size_t n_cols, const long 
                  std::size_t n_sel, T* out) {
     require(n_sel > 0, "median_rows: rows is empty; a median needs at least one row");
     require_indices(rows, n_sel, n_rows, "rows", "a row of x");
+    // x kept on the device (DeviceResidency): the rows are gathered there
+    const T* resident = find_resident(x, n_rows * n_cols);
+    DeviceBuffer<long long> d_rows(resident != nullptr ? rows : nullptr,
+                                   resident != nullptr ? n_sel : 0, "rows");
     std::vector<T> packed;
     chunked("median_rows", n_cols, (2 * n_sel + 1) * sizeof(T), [&](std::size_t c0, std::size_t w) {
         DeviceBuffer<T> d_packed(n_sel * w, "the selected rows");
         DeviceBuffer<T> d_scratch(n_sel * w, "the selection scratch");
         DeviceBuffer<T> d_out(w, "the medians");
-        pack_rows(x, n_cols, rows, n_sel, c0, w, packed);
-        d_packed.upload(packed.data(), n_sel * w, "the selected rows");
+        if (resident != nullptr) {
+            AUTOREJECT_LAUNCH(gather_kernel, blocks_for(n_sel * w), kThreads, resident, n_cols,
+                              d_rows.get(), n_sel, c0, w, d_packed.get());
+            check_launch("gather_kernel");
+        } else {
+            pack_rows(x, n_cols, rows, n_sel, c0, w, packed);
+            d_packed.upload(packed.data(), n_sel * w, "the selected rows");
+        }
         AUTOREJECT_LAUNCH(median_kernel, blocks_for(w), kThreads, d_packed.get(), n_sel, w,
                           d_scratch.get(), d_out.get());
         check_launch("median_kernel");

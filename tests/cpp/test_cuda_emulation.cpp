@@ -7,6 +7,7 @@
 #include <cuda_runtime.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -208,4 +209,32 @@ TEST_CASE("cuda emulation: a resident array is copied to the device once, not pe
     ar::DeviceResidency full(kCuda);
     CHECK_FALSE(full.add(data.data(), data.size()));
     CHECK(full.bytes() == 0);
+}
+
+TEST_CASE("cuda emulation: medians of a resident array's rows are gathered on the device",
+          "[cuda][emulation][resident]") {
+    const std::size_t n_rows = 60;
+    const std::size_t n_cols = 700;
+    const auto x = test::noise(n_rows * n_cols, 92);
+    std::vector<long long> rows = {3, 59, 0, 17, 17, 42, 8};
+    std::vector<double> want(n_cols);
+    ar::dispatch::median_rows(x.data(), n_rows, n_cols, rows.data(), rows.size(), want.data(),
+                              kScalar, kSimd);
+    ar::DeviceResidency resident(kCuda);
+    REQUIRE(resident.add(x.data(), x.size()));
+    const auto before = emu::stats();
+    std::vector<double> got(n_cols);
+    for (int fold = 0; fold < 3; ++fold) {
+        ar::dispatch::median_rows(x.data(), n_rows, n_cols, rows.data(), rows.size(), got.data(),
+                                  kCuda, kSimd);
+        CHECK(test::same_bits(got, want));
+    }
+    // only the row indices went up, never the rows
+    CHECK(emu::stats().bytes_to_device - before.bytes_to_device == 3 * rows.size() * 8);
+    // in chunks of columns too
+    test::ScopedEnv limit("AUTOREJECT_CUDA_MEMORY_LIMIT", "20000");
+    std::fill(got.begin(), got.end(), 0.0);
+    ar::dispatch::median_rows(x.data(), n_rows, n_cols, rows.data(), rows.size(), got.data(), kCuda,
+                              kSimd);
+    CHECK(test::same_bits(got, want));
 }

@@ -269,8 +269,9 @@ def test_residency_registers_contiguous_float_arrays_until_closed():
 
 @needs_gpu
 def test_bayesian_search_keeps_each_channel_on_the_gpu(monkeypatch):
-    """Every channel's epochs go to the device once for all its proposals, and
-    the thresholds are scalar's."""
+    """The augmented epochs go to the device once for the ten folds' medians,
+    every channel's once for all its proposals, and the thresholds are
+    scalar's."""
     from autoreject_cpp import compute_thresholds
     from autoreject_cpp.backends._core import CoreBackend
 
@@ -280,7 +281,7 @@ def test_bayesian_search_keeps_each_channel_on_the_gpu(monkeypatch):
 
     def spy(self, *arrays):
         keep = original(self, *arrays)
-        seen.append((self.name, getattr(keep, "bytes", 0)))
+        seen.append((self.name, arrays[0].ndim, getattr(keep, "bytes", 0)))
         return keep
 
     monkeypatch.setattr(CoreBackend, "resident", spy)
@@ -288,6 +289,8 @@ def test_bayesian_search_keeps_each_channel_on_the_gpu(monkeypatch):
     gpu = compute_thresholds(epochs, backend="cuda", **kw)
     cpu = compute_thresholds(epochs, backend="scalar", **kw)
     assert gpu == cpu
-    on_gpu = [size for name, size in seen if name == "cuda"]
-    assert len(on_gpu) == len(epochs.ch_names) and all(size > 0 for size in on_gpu)
-    assert all(size == 0 for name, size in seen if name == "scalar")
+    on_gpu = [(ndim, size) for name, ndim, size in seen if name == "cuda"]
+    # (2 n_epochs, n_channels, n_times) for the medians, then (2 n_epochs, n_times) each
+    assert [ndim for ndim, _ in on_gpu] == [3] + [2] * len(epochs.ch_names)
+    assert all(size > 0 for _, size in on_gpu)
+    assert all(size == 0 for name, _, size in seen if name == "scalar")
