@@ -30,6 +30,9 @@ setup_environment() {
   # shellcheck disable=SC1091
   . "$venv/bin/activate"
   python -m pip install --quiet --upgrade pip
+  # pybind11 in the environment too (the package's build gets its own): the CMake builds
+  # of CI's emulated-GPU module and of tools/gpu-check.sh find it there
+  python -m pip install --quiet "pybind11>=2.12"
   if [ -n "$extras" ]; then
     python -m pip install --quiet -e ".[$extras]"
   else
