@@ -61,6 +61,115 @@ def _best_time(fn, repeat):
     return best, out
 
 
+def _interleaved_ratio(ours, oracle, repeat):
+    """autoreject's best time over autoreject_cpp's, the two calls alternating.
+
+    Alternating the calls exposes both to the same load on a shared machine,
+    so a burst of load slows both rather than one.
+    """
+    best_ours = best_oracle = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        oracle()
+        best_oracle = min(best_oracle, time.perf_counter() - start)
+        start = time.perf_counter()
+        ours()
+        best_ours = min(best_ours, time.perf_counter() - start)
+    return best_oracle / best_ours
+
+
+class RatioBaseline:
+    """Speed ratios to autoreject, compared with a committed baseline.
+
+    A ratio (autoreject's time over autoreject_cpp's, measured in the same
+    process) rather than a time, so a slower or busier machine does not fail
+    the check by itself. A ratio below the baseline's divided by
+    ``tolerance`` is measured again, up to ``attempts`` times, with the two
+    libraries' calls alternating, and the best ratio is kept: one unlucky
+    measurement on a shared machine is not a regression, a ratio that stays
+    low is.
+
+    Parameters
+    ----------
+    baseline : path-like | dict | None
+        The baseline, ``{"tolerance": 2.0, "ratios": {scale: {workload:
+        ratio}}}``, as a JSON file or already loaded. ``None`` records the
+        ratios without checking them.
+    attempts : int
+        How many times a ratio below the floor is measured again.
+    """
+
+    def __init__(self, baseline=None, attempts=3):
+        if baseline is not None and not isinstance(baseline, dict):
+            with open(baseline) as fid:
+                baseline = json.load(fid)
+        baseline = baseline or {}
+        self.expected = baseline.get("ratios", {})
+        self.tolerance = float(baseline.get("tolerance", 2.0))
+        if not self.tolerance >= 1.0:
+            raise ValueError(
+                f"the baseline's tolerance must be at least 1 (got {self.tolerance}): "
+                "it is the factor by which a ratio may fall below the baseline"
+            )
+        self.attempts = int(attempts)
+        #: ``{scale: {workload: ratio}}`` kept by :meth:`check`
+        self.measured = {}
+        #: ``{(scale, workload): [ratio, ...]}``, every measurement made
+        self.history = {}
+
+    def floor(self, scale, name):
+        """The lowest ratio that passes (``None`` without a baseline value)."""
+        expected = self.expected.get(scale, {}).get(name)
+        return None if expected is None else expected / self.tolerance
+
+    def check(self, scale, name, ratio, remeasure=None):
+        """Record ``ratio``; return why it fails, or ``None`` when it passes.
+
+        Parameters
+        ----------
+        scale, name : str
+            The benchmark scale and the workload.
+        ratio : float
+            The measured ratio.
+        remeasure : callable | None
+            Returns a new ratio; called while the best ratio so far is below
+            the floor, at most ``attempts`` times.
+
+        Returns
+        -------
+        message : str | None
+            The failure message, naming every measurement, or ``None``.
+        """
+        floor = self.floor(scale, name)
+        tries = [float(ratio)]
+        for _ in range(self.attempts if remeasure is not None else 0):
+            if floor is None or max(tries) >= floor:
+                break
+            tries.append(float(remeasure()))
+        best = max(tries)
+        self.measured.setdefault(scale, {})[name] = best
+        self.history[(scale, name)] = tries
+        if floor is None or best >= floor:
+            return None
+        expected = self.expected[scale][name]
+        measured = ", ".join(f"{r:.2f}x" for r in tries)
+        return (
+            f"{name} ({scale}): autoreject_cpp is now at most {best:.2f}x faster than "
+            f"autoreject (measured {measured}); the baseline says {expected:.2f}x "
+            f"(allowed down to {floor:.2f}x). A change made it slower."
+        )
+
+    def to_json(self):
+        """The measured ratios as a new baseline (same layout, with the machine)."""
+        return dict(
+            tolerance=self.tolerance,
+            date=time.strftime("%Y-%m-%d"),
+            hardware=_hardware(),
+            versions=_versions(),
+            ratios=self.measured,
+        )
+
+
 def _peak_memory(fn):
     """Peak traced Python/NumPy allocation (bytes) while running ``fn``."""
     tracemalloc.start()

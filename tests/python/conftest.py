@@ -81,58 +81,37 @@ def benchmark_scale(request):
 
 
 class BenchmarkRatios:
-    """Speed ratios to autoreject, checked against and saved as a baseline.
+    """The session's :class:`autoreject_cpp.bench.RatioBaseline`, failing the
+    test whose ratio stays below the baseline and saving the ratios at the end.
 
     Parameters
     ----------
     baseline : path-like | None
-        JSON file ``{"tolerance": 1.5, "ratios": {scale: {workload: ratio}}}``.
+        The committed baseline (JSON).
     save : path-like | None
         Where to write this session's ratios (same layout) at the end.
     """
 
     def __init__(self, baseline=None, save=None):
-        import json
+        from autoreject_cpp.bench import RatioBaseline
 
-        self.expected = {}
-        self.tolerance = 1.5
-        if baseline is not None:
-            with open(baseline) as fid:
-                content = json.load(fid)
-            self.expected = content["ratios"]
-            self.tolerance = float(content.get("tolerance", 1.5))
+        self.ratios = RatioBaseline(baseline)
         self.save = save
-        self.measured = {}
 
-    def check(self, scale, name, ratio):
-        """Record ``ratio``; fail when it is below the baseline / tolerance."""
-        self.measured.setdefault(scale, {})[name] = ratio
-        expected = self.expected.get(scale, {}).get(name)
-        if expected is not None and ratio < expected / self.tolerance:
-            pytest.fail(
-                f"{name} ({scale}): autoreject_cpp is now {ratio:.2f}x faster than "
-                f"autoreject; the baseline says {expected:.2f}x (allowed down to "
-                f"{expected / self.tolerance:.2f}x). A change made it slower."
-            )
+    def check(self, scale, name, ratio, remeasure=None):
+        """Record ``ratio`` (re-measured while below the floor); fail when it stays below."""
+        message = self.ratios.check(scale, name, ratio, remeasure)
+        if message is not None:
+            pytest.fail(message)
 
     def write(self):
         """Write the measured ratios to ``save`` (if given)."""
         import json
-        import time
 
-        from autoreject_cpp.bench import _hardware, _versions
-
-        if self.save is None or not self.measured:
+        if self.save is None or not self.ratios.measured:
             return
-        content = dict(
-            tolerance=self.tolerance,
-            date=time.strftime("%Y-%m-%d"),
-            hardware=_hardware(),
-            versions=_versions(),
-            ratios=self.measured,
-        )
         with open(self.save, "w") as fid:
-            json.dump(content, fid, indent=2)
+            json.dump(self.ratios.to_json(), fid, indent=2)
 
 
 @pytest.fixture(scope="session")

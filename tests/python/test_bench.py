@@ -112,3 +112,89 @@ def test_results_name_the_backend():
         memory=False, backend="scalar",
     )  # fmt: skip
     assert results["backend"] == "scalar"
+
+
+BASELINE = {"tolerance": 2.0, "ratios": {"small": {"fit": 10.0}}}
+
+
+def _remeasure(values):
+    """A fake re-measurement returning ``values`` in turn, counting its calls."""
+    values = list(values)
+    calls = []
+
+    def remeasure():
+        calls.append(1)
+        return values[len(calls) - 1]
+
+    return remeasure, calls
+
+
+def test_ratio_baseline_passes_at_the_floor_without_measuring_again():
+    ratios = bench.RatioBaseline(BASELINE)
+    assert ratios.floor("small", "fit") == 5.0
+    remeasure, calls = _remeasure([])
+    assert ratios.check("small", "fit", 5.0, remeasure) is None
+    assert calls == [] and ratios.measured == {"small": {"fit": 5.0}}
+
+
+def test_ratio_baseline_keeps_the_best_of_the_measurements():
+    ratios = bench.RatioBaseline(BASELINE)
+    remeasure, calls = _remeasure([4.0, 6.0, 1.0])
+    assert ratios.check("small", "fit", 3.0, remeasure) is None
+    assert len(calls) == 2  # stopped once above the floor
+    assert ratios.history[("small", "fit")] == [3.0, 4.0, 6.0]
+    assert ratios.measured["small"]["fit"] == 6.0
+
+
+def test_ratio_baseline_fails_a_ratio_that_stays_low():
+    ratios = bench.RatioBaseline(BASELINE, attempts=3)
+    remeasure, calls = _remeasure([4.0, 4.5, 4.9, 100.0])
+    message = ratios.check("small", "fit", 3.0, remeasure)
+    assert len(calls) == 3
+    assert message is not None
+    for text in ("3.00x", "4.00x", "4.50x", "4.90x", "10.00x", "5.00x"):
+        assert text in message
+    assert ratios.measured["small"]["fit"] == 4.9
+    # without a way to measure again, one low ratio fails at once
+    assert bench.RatioBaseline(BASELINE).check("small", "fit", 4.99) is not None
+
+
+def test_ratio_baseline_without_a_value_only_records():
+    remeasure, calls = _remeasure([])
+    for ratios in (bench.RatioBaseline(), bench.RatioBaseline(BASELINE)):
+        assert ratios.check("medium", "fit", 0.1, remeasure) is None
+        assert ratios.measured == {"medium": {"fit": 0.1}}
+    assert calls == []
+
+
+def test_ratio_baseline_file_round_trip(tmp_path):
+    import json
+
+    ratios = bench.RatioBaseline(BASELINE)
+    ratios.check("small", "fit", 12.5)
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(ratios.to_json()))
+    again = bench.RatioBaseline(path)
+    assert again.expected == {"small": {"fit": 12.5}} and again.tolerance == 2.0
+    assert bench.RatioBaseline({"ratios": {}}).tolerance == 2.0  # the default
+    with pytest.raises(ValueError, match="tolerance must be at least 1"):
+        bench.RatioBaseline({"tolerance": 0.5, "ratios": {}})
+
+
+def test_interleaved_ratio_alternates_the_calls(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: now[0])
+    order = []
+    oracle_costs = iter([5.0, 3.0, 4.0])
+
+    def ours():
+        order.append("ours")
+        now[0] += 1.5
+
+    def oracle():
+        order.append("oracle")
+        now[0] += next(oracle_costs)
+
+    ratio = bench._interleaved_ratio(ours, oracle, 3)
+    assert order == ["oracle", "ours"] * 3
+    assert ratio == 2.0  # the oracle's best, 3, over ours, 1.5
