@@ -26,6 +26,7 @@
 #include "autoreject/kernels/sum.hpp"
 #include "autoreject/parallel.hpp"
 #include "autoreject/random.hpp"
+#include "autoreject/resident.hpp"
 
 namespace autoreject {
 
@@ -556,20 +557,23 @@ std::vector<double> augmented_epochs(const DoubleEpochs& d, const Index& picks,
     return out;
 }
 
-/// The threshold of one channel (column `column` of the augmented data).
+/// The threshold of one channel (column `column` of the augmented data); its
+/// kernels run on `kernels_exec`.
 double channel_threshold(const std::vector<double>& aug, std::size_t n_rows, std::size_t n_picks,
                          std::size_t n_times, std::size_t column, const std::vector<Split>& splits,
                          const std::vector<double>& medians, const ThresholdParams& params,
-                         std::uint32_t seed, Simd simd) {
-    const Exec serial{Backend::Scalar, 1};
+                         std::uint32_t seed, const Exec& kernels_exec, Simd simd) {
     // the channel's epochs, contiguous
     std::vector<double> data(n_rows * n_times);
     for (std::size_t r = 0; r < n_rows; ++r) {
         const double* src = aug.data() + (r * n_picks + column) * n_times;
         std::copy(src, src + n_times, data.begin() + static_cast<std::ptrdiff_t>(r * n_times));
     }
+    // on the GPU, one copy of the channel's epochs serves every kernel below
+    DeviceResidency resident(kernels_exec);
+    resident.add(data.data(), data.size());
     std::vector<double> deltas(n_rows);
-    dispatch::ptp(data.data(), n_rows, n_times, deltas.data(), serial, simd);
+    dispatch::ptp(data.data(), n_rows, n_times, deltas.data(), kernels_exec, simd);
     const std::size_t n_folds = splits.size();
     // the smallest training peak-to-peak of each fold: a lower threshold still keeps it
     std::vector<double> floors(n_folds, kInf);
@@ -613,14 +617,14 @@ double channel_threshold(const std::vector<double>& aug, std::size_t n_rows, std
         shape.n_bounds = candidates.size();
         std::vector<double> losses(candidates.size());
         dispatch::threshold_losses(data.data(), train_idx.data(), train_keys.data(), bounds.data(),
-                                   med.data(), shape, losses.data(), serial, simd);
+                                   med.data(), shape, losses.data(), kernels_exec, simd);
         return candidates[argmin_numpy(losses)];
     }
 
     // exact: every distinct peak-to-peak value is a candidate
     std::vector<double> grid = sorted;
     grid.erase(std::unique(grid.begin(), grid.end()), grid.end());
-    const FoldMeans folds(data.data(), n_rows, n_times, deltas, splits, nullptr, true, serial,
+    const FoldMeans folds(data.data(), n_rows, n_times, deltas, splits, nullptr, true, kernels_exec,
                           simd);
     std::vector<double> losses(grid.size());
     std::vector<double> mean(n_times), scratch(n_times), scores(n_folds);
@@ -672,16 +676,26 @@ std::vector<double> thresholds_impl(const DoubleEpochs& d, const Index& picks,
         // every channel's test medians, one call per fold
         const std::size_t row_len = np * d.n_times;
         std::vector<double> medians(splits.size() * row_len);
-        for (std::size_t f = 0; f < splits.size(); ++f) {
-            const LongIndex test = to_long(splits[f].test);
-            dispatch::median_rows(data.data(), n_rows, row_len, test.data(), test.size(),
-                                  medians.data() + f * row_len, exec, simd);
+        {
+            DeviceResidency resident(exec);  // on the GPU: one copy for the ten folds
+            resident.add(data.data(), data.size());
+            for (std::size_t f = 0; f < splits.size(); ++f) {
+                const LongIndex test = to_long(splits[f].test);
+                dispatch::median_rows(data.data(), n_rows, row_len, test.data(), test.size(),
+                                      medians.data() + f * row_len, exec, simd);
+            }
         }
+        // On the CPU the channels are the tasks and each one's kernels run serially
+        // inside its task; on the GPU the channels go one after another and each
+        // one's kernels run on the device.
+        const bool on_gpu = exec.backend == Backend::Cuda;
+        const Exec channels_exec = on_gpu ? Exec{Backend::Scalar, 1} : exec;
+        const Exec kernels_exec = on_gpu ? exec : Exec{Backend::Scalar, 1};
         std::vector<double> found(np);
-        detail::for_each_task(exec, static_cast<std::int64_t>(np), [&](std::int64_t i) {
+        detail::for_each_task(channels_exec, static_cast<std::int64_t>(np), [&](std::int64_t i) {
             const auto column = static_cast<std::size_t>(i);
             found[column] = channel_threshold(data, n_rows, np, d.n_times, column, splits, medians,
-                                              params, seed, simd);
+                                              params, seed, kernels_exec, simd);
         });
         for (std::size_t i = 0; i < np; ++i) {
             const auto at = std::lower_bound(picks.begin(), picks.end(), type_picks[i]);
@@ -1422,6 +1436,8 @@ std::map<std::string, double> get_rejection_threshold(const EpochsView<T>& epoch
         const std::size_t np = picks.size();
         const std::size_t row_len = np * d.n_times;
         const std::vector<double> x = picked_copy(d, picks);
+        DeviceResidency resident(exec);  // on the GPU: one copy for the amplitudes and medians
+        resident.add(x.data(), x.size());
         std::vector<double> peaks(d.n_epochs * np);
         dispatch::ptp(x.data(), d.n_epochs * np, d.n_times, peaks.data(), exec, simd);
         std::vector<double> maxima(d.n_epochs);

@@ -115,7 +115,7 @@ struct ThresholdParams {
     /// Whether the epochs are augmented with each channel interpolated from the
     /// others of its group (autoreject's default).
     bool augment = true;
-    std::string backend;  ///< "scalar", "openmp", "auto"; empty: AUTOREJECT_BACKEND, else auto
+    std::string backend;  ///< scalar, openmp, cuda or auto; empty: AUTOREJECT_BACKEND, else auto
     int n_jobs = 1;       ///< threads (-1 or 0: every core); results do not depend on it
     InterpolationSources interpolators;  ///< see InterpolationSources
 };
@@ -170,7 +170,7 @@ struct AutoRejectParams {
     std::size_t cv = 10;  ///< folds of the consensus / n_interpolate cross-validation (KFold)
     ThresholdMethod thresh_method = ThresholdMethod::Exact;  ///< per-channel threshold search
     std::optional<std::uint32_t> random_state;               ///< seed of the threshold search
-    std::string backend;  ///< "scalar", "openmp", "auto"; empty: AUTOREJECT_BACKEND, else auto
+    std::string backend;  ///< scalar, openmp, cuda or auto; empty: AUTOREJECT_BACKEND, else auto
     int n_jobs = 1;       ///< threads (-1 or 0: every core); results do not depend on it
     std::vector<std::size_t> picks;      ///< channels used (empty: data channels not marked bad)
     InterpolationSources interpolators;  ///< see InterpolationSources
@@ -253,7 +253,7 @@ struct RansacParams {
     double min_corr = 0.75;       ///< correlation below which a channel is bad in an epoch
     double unbroken_time = 0.4;   ///< fraction of epochs a channel may be bad in
     std::optional<std::uint32_t> random_state;  ///< seed of the subsets (NumPy's stream)
-    std::string backend;  ///< "scalar", "openmp", "auto"; empty: AUTOREJECT_BACKEND, else auto
+    std::string backend;  ///< scalar, openmp, cuda or auto; empty: AUTOREJECT_BACKEND, else auto
     int n_jobs = 1;       ///< threads (-1 or 0: every core)
     std::vector<std::size_t> picks;  ///< channels (one type; empty: EEG data channels)
     /// Matrices from a subset to all picks for non-EEG picks; empty for EEG
@@ -296,7 +296,7 @@ struct GlobalThresholdParams {
     /// Types to estimate; empty: mag, grad, eeg, eog, hbo, hbr, ecog, seeg (those present).
     std::vector<std::string> ch_types;
     std::size_t cv = 5;   ///< KFold folds
-    std::string backend;  ///< "scalar", "openmp", "auto"; empty: AUTOREJECT_BACKEND, else auto
+    std::string backend;  ///< scalar, openmp, cuda or auto; empty: AUTOREJECT_BACKEND, else auto
     int n_jobs = 1;       ///< threads (-1 or 0: every core)
 };
 

@@ -515,14 +515,24 @@ void prefix_sums(const T* data, std::size_t n_rows, std::size_t n_cols, const lo
     }
     DeviceBuffer<long long> d_order(iota.data(), n_used, "order");
     DeviceBuffer<long long> d_cuts(cuts, n_cuts, "cuts");
+    // data kept on the device (DeviceResidency): the rows are gathered there in `order`
+    const T* resident = find_resident(data, n_rows * n_cols);
+    DeviceBuffer<long long> d_rows(resident != nullptr ? order : nullptr,
+                                   resident != nullptr ? n_used : 0, "order");
     std::vector<T> packed;
     std::vector<T> chunk_out;
     chunked("prefix_sums", n_cols, (n_used + n_cuts) * sizeof(T),
             [&](std::size_t c0, std::size_t w) {
                 DeviceBuffer<T> d_packed(n_used * w, "the ordered rows");
                 DeviceBuffer<T> d_out(n_cuts * w, "the prefix sums");
-                pack_rows(data, n_cols, order, n_used, c0, w, packed);
-                d_packed.upload(packed.data(), n_used * w, "the ordered rows");
+                if (resident != nullptr) {
+                    AUTOREJECT_LAUNCH(gather_kernel, blocks_for(n_used * w), kThreads, resident,
+                                      n_cols, d_rows.get(), n_used, c0, w, d_packed.get());
+                    check_launch("gather_kernel");
+                } else {
+                    pack_rows(data, n_cols, order, n_used, c0, w, packed);
+                    d_packed.upload(packed.data(), n_used * w, "the ordered rows");
+                }
                 AUTOREJECT_LAUNCH(prefix_kernel, blocks_for(w), kThreads, d_packed.get(), w,
                                   d_order.get(), d_cuts.get(), n_cuts, d_out.get());
                 check_launch("prefix_kernel");

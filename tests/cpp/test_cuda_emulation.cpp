@@ -9,10 +9,12 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "autoreject/autoreject.hpp"
 #include "autoreject/dispatch.hpp"
+#include "autoreject/pipeline.hpp"
 #include "helpers.hpp"
 
 namespace ar = autoreject;
@@ -237,4 +239,115 @@ TEST_CASE("cuda emulation: medians of a resident array's rows are gathered on th
     ar::dispatch::median_rows(x.data(), n_rows, n_cols, rows.data(), rows.size(), got.data(), kCuda,
                               kSimd);
     CHECK(test::same_bits(got, want));
+}
+
+TEST_CASE("cuda emulation: prefix sums of a resident array gather their rows on the device",
+          "[cuda][emulation][resident]") {
+    const std::size_t n_rows = 40;
+    const std::size_t n_cols = 300;
+    const auto x = test::noise(n_rows * n_cols, 93);
+    const std::vector<long long> order = {7, 0, 39, 12, 12, 5, 21, 3, 30, 18, 2};
+    const std::vector<long long> cuts = {1, 4, 9, 11};
+    std::vector<double> want(cuts.size() * n_cols);
+    ar::dispatch::prefix_sums(x.data(), n_rows, n_cols, order.data(), order.size(), cuts.data(),
+                              cuts.size(), want.data(), kScalar, kSimd);
+    std::vector<double> got(want.size());
+    auto before = emu::stats();
+    ar::dispatch::prefix_sums(x.data(), n_rows, n_cols, order.data(), order.size(), cuts.data(),
+                              cuts.size(), got.data(), kCuda, kSimd);
+    CHECK(test::same_bits(got, want));
+    const std::size_t index_bytes = (order.size() + cuts.size()) * 8;
+    // not resident: the ordered rows went up
+    CHECK(emu::stats().bytes_to_device - before.bytes_to_device ==
+          index_bytes + order.size() * n_cols * 8);
+    ar::DeviceResidency resident(kCuda);
+    REQUIRE(resident.add(x.data(), x.size()));
+    before = emu::stats();
+    std::fill(got.begin(), got.end(), 0.0);
+    ar::dispatch::prefix_sums(x.data(), n_rows, n_cols, order.data(), order.size(), cuts.data(),
+                              cuts.size(), got.data(), kCuda, kSimd);
+    CHECK(test::same_bits(got, want));
+    // resident: the order went up once more (the gather's rows), never the rows
+    CHECK(emu::stats().bytes_to_device - before.bytes_to_device == index_bytes + order.size() * 8);
+    // in chunks of columns too
+    test::ScopedEnv limit("AUTOREJECT_CUDA_MEMORY_LIMIT", "3000");
+    std::fill(got.begin(), got.end(), 0.0);
+    ar::dispatch::prefix_sums(x.data(), n_rows, n_cols, order.data(), order.size(), cuts.data(),
+                              cuts.size(), got.data(), kCuda, kSimd);
+    CHECK(test::same_bits(got, want));
+}
+
+TEST_CASE("cuda emulation: the C++ pipeline's threshold search runs on the device",
+          "[cuda][emulation][pipeline]") {
+    const std::size_t n_epochs = 40;
+    const std::size_t n_ch = 6;
+    const std::size_t n_times = 50;
+    const auto x = test::noise(n_epochs * n_ch * n_times, 94);
+    const auto positions = test::cap(n_ch, 0.09);
+    std::vector<ar::ChannelInfo> chs(n_ch);
+    for (std::size_t c = 0; c < n_ch; ++c) {
+        chs[c].name = "E" + std::to_string(c + 1);
+        chs[c].type = "eeg";
+        chs[c].position = positions[c];
+    }
+    const ar::EpochsView<double> view(x.data(), n_epochs, n_ch, n_times, chs);
+    const std::size_t data_bytes = x.size() * sizeof(double);
+    for (const auto method : {ar::ThresholdMethod::RandomSearch, ar::ThresholdMethod::Exact}) {
+        INFO((method == ar::ThresholdMethod::Exact ? "exact" : "random search"));
+        ar::ThresholdParams params;
+        params.method = method;
+        params.random_state = 3;
+        params.augment = false;  // the data the search sees is the caller's, bytes for bytes
+        params.backend = "scalar";
+        const auto want = ar::compute_thresholds(view, {}, params);
+        params.backend = "cuda";
+        const auto before = emu::stats();
+        const auto got = ar::compute_thresholds(view, {}, params);
+        const auto after = emu::stats();
+        CHECK(test::same_bits(got, want));
+        // ten fold medians, then for every channel its peak-to-peak and its losses
+        // (random search) or its eleven prefix sums (exact) on the device
+        const std::size_t per_channel = method == ar::ThresholdMethod::Exact ? 1 + 2 * 11 : 2;
+        CHECK(after.launches - before.launches >= 10 + n_ch * per_channel);
+        // the data once for the ten medians and each channel's epochs once for all its
+        // kernels, plus indices, bounds and medians (a copy per call would be 12 times)
+        CHECK(after.bytes_to_device - before.bytes_to_device < 3 * data_bytes);
+        CHECK(after.live_bytes == before.live_bytes);
+    }
+}
+
+TEST_CASE("cuda emulation: get_rejection_threshold's amplitudes and medians run on the device",
+          "[cuda][emulation][pipeline]") {
+    const std::size_t n_epochs = 30;
+    const std::size_t n_ch = 5;
+    const std::size_t n_times = 40;
+    auto x = test::noise(n_epochs * n_ch * n_times, 95);
+    // a few loud epochs, so that the candidates spread
+    for (const std::size_t e : {3U, 11U, 20U}) {
+        for (std::size_t t = 0; t < n_ch * n_times; ++t) {
+            x[e * n_ch * n_times + t] *= 6.0;
+        }
+    }
+    std::vector<ar::ChannelInfo> chs(n_ch);
+    for (std::size_t c = 0; c < n_ch; ++c) {
+        chs[c].name = "E" + std::to_string(c + 1);
+        chs[c].type = "eeg";
+    }
+    const ar::EpochsView<double> view(x.data(), n_epochs, n_ch, n_times, chs);
+    ar::GlobalThresholdParams params;
+    params.backend = "scalar";
+    const auto want = ar::get_rejection_threshold(view, params);
+    REQUIRE(want.count("eeg") == 1);
+    params.backend = "cuda";
+    const auto before = emu::stats();
+    const auto got = ar::get_rejection_threshold(view, params);
+    const auto after = emu::stats();
+    REQUIRE(got.count("eeg") == 1);
+    CHECK(test::same_bits(got.at("eeg"), want.at("eeg")));
+    // one peak-to-peak launch and one median per fold
+    CHECK(after.launches - before.launches >= 1 + params.cv);
+    // the data went up once for all of them (a copy per call would be six times)
+    const std::size_t data_bytes = x.size() * sizeof(double);
+    CHECK(after.bytes_to_device - before.bytes_to_device < 2 * data_bytes);
+    CHECK(after.live_bytes == before.live_bytes);
 }
