@@ -14,6 +14,7 @@
 
 #include "autoreject/backend.hpp"
 #include "autoreject/dispatch.hpp"
+#include "autoreject/pipeline.hpp"
 
 namespace test {
 
@@ -128,6 +129,18 @@ inline std::vector<std::array<double, 3>> cap(std::size_t n, double span = 1.2) 
         const double r = std::sqrt(1.0 - z * z);
         const double phi = golden * static_cast<double>(i);
         out[i] = {0.09 * r * std::cos(phi), 0.09 * r * std::sin(phi), 0.09 * z};
+    }
+    return out;
+}
+
+/// EEG channels E1..En on a cap (positions from cap(n, 0.9)).
+inline std::vector<autoreject::ChannelInfo> eeg_montage(std::size_t n) {
+    const auto positions = cap(n, 0.9);
+    std::vector<autoreject::ChannelInfo> out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        out[i].name = "E" + std::to_string(i + 1);
+        out[i].type = "eeg";
+        out[i].position = positions[i];
     }
     return out;
 }

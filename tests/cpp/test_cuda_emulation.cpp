@@ -283,13 +283,7 @@ TEST_CASE("cuda emulation: the C++ pipeline's threshold search runs on the devic
     const std::size_t n_ch = 6;
     const std::size_t n_times = 50;
     const auto x = test::noise(n_epochs * n_ch * n_times, 94);
-    const auto positions = test::cap(n_ch, 0.09);
-    std::vector<ar::ChannelInfo> chs(n_ch);
-    for (std::size_t c = 0; c < n_ch; ++c) {
-        chs[c].name = "E" + std::to_string(c + 1);
-        chs[c].type = "eeg";
-        chs[c].position = positions[c];
-    }
+    const auto chs = test::eeg_montage(n_ch);
     const ar::EpochsView<double> view(x.data(), n_epochs, n_ch, n_times, chs);
     const std::size_t data_bytes = x.size() * sizeof(double);
     for (const auto method : {ar::ThresholdMethod::RandomSearch, ar::ThresholdMethod::Exact}) {
@@ -328,11 +322,7 @@ TEST_CASE("cuda emulation: get_rejection_threshold's amplitudes and medians run 
             x[e * n_ch * n_times + t] *= 6.0;
         }
     }
-    std::vector<ar::ChannelInfo> chs(n_ch);
-    for (std::size_t c = 0; c < n_ch; ++c) {
-        chs[c].name = "E" + std::to_string(c + 1);
-        chs[c].type = "eeg";
-    }
+    const auto chs = test::eeg_montage(n_ch);
     const ar::EpochsView<double> view(x.data(), n_epochs, n_ch, n_times, chs);
     ar::GlobalThresholdParams params;
     params.backend = "scalar";

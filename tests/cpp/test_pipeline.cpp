@@ -73,18 +73,6 @@ Recording recording(const Npz& z) {
 
 // ------------------------------------------------------------ synthetic epochs
 
-/// EEG channels E1..En on a cap (tests/cpp/helpers.hpp).
-std::vector<ar::ChannelInfo> eeg_montage(std::size_t n) {
-    const auto positions = test::cap(n, 0.9);
-    std::vector<ar::ChannelInfo> out(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        out[i].name = "E" + std::to_string(i + 1);
-        out[i].type = "eeg";
-        out[i].position = positions[i];
-    }
-    return out;
-}
-
 /// Smooth brain-like signal plus noise (microvolts), with large artifacts on
 /// `n_art` channels in the epochs listed in `artifact_epochs`, and a single
 /// broken channel (channel 3) in epochs 1 and 2.
@@ -199,7 +187,7 @@ TEST_CASE("pipeline: random-search thresholds equal autoreject's",
 
 TEST_CASE("pipeline: AutoReject drops the artifact epochs and repairs a broken channel",
           "[pipeline][autoreject]") {
-    const auto chs = eeg_montage(24);
+    const auto chs = test::eeg_montage(24);
     const std::size_t n_epochs = 40, n_times = 100;
     const std::vector<std::size_t> artifacts = {5, 17, 30};
     const auto x = synthetic(n_epochs, chs, n_times, artifacts, 20, 7);
@@ -253,7 +241,7 @@ TEST_CASE("pipeline: AutoReject drops the artifact epochs and repairs a broken c
 
 TEST_CASE("pipeline: results do not depend on backend, threads or the input's type",
           "[pipeline][backends]") {
-    const auto chs = eeg_montage(16);
+    const auto chs = test::eeg_montage(16);
     const std::size_t n_epochs = 30, n_times = 64;
     auto x = synthetic(n_epochs, chs, n_times, {4, 9}, 12, 3);
     // float-representable values, so a float view holds the same numbers
@@ -375,7 +363,7 @@ TEST_CASE("pipeline: a user MatrixSource repairs channels of other types",
 
 TEST_CASE("pipeline: get_rejection_threshold finds the smallest-loss global threshold",
           "[pipeline][global]") {
-    const auto chs = eeg_montage(12);
+    const auto chs = test::eeg_montage(12);
     const std::size_t n_epochs = 25, n_times = 40;
     const auto x = synthetic(n_epochs, chs, n_times, {3, 8, 20}, 12, 9);
     const ar::EpochsView<double> view(x.data(), n_epochs, chs.size(), n_times, chs);
@@ -396,7 +384,7 @@ TEST_CASE("pipeline: get_rejection_threshold finds the smallest-loss global thre
 
 TEST_CASE("pipeline: invalid input is refused with a message naming the fix",
           "[pipeline][validation]") {
-    auto chs = eeg_montage(6);
+    auto chs = test::eeg_montage(6);
     const std::size_t n_epochs = 12, n_times = 20;
     std::vector<double> x = synthetic(n_epochs, chs, n_times, {}, 0, 1);
     using V = ar::EpochsView<double>;
