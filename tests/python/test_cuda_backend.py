@@ -207,21 +207,26 @@ def test_every_kernel_on_cuda_equals_scalar():
         assert_array_equal(got, want, strict=True)
 
 
-@needs_gpu
-def test_cpp_pipeline_on_cuda_equals_scalar():
-    """The C++ pipeline (vote and repairs on the GPU too) decides and repairs as on
-    the scalar backend, bit for bit."""
-    epochs = eeg_epochs(n_channels=16, n_epochs=40, n_times=101)
+def _cpp_inputs(epochs):
+    """The arrays and channel lists the C++ pipeline's bindings take."""
     info = epochs.info
     names = list(info["ch_names"])
-    inputs = (
+    return (
         epochs.get_data(copy=False),
         names,
         ["eeg"] * len(names),
         np.array([ch["loc"][:3] for ch in info["chs"]], dtype=float),
         [False] * len(names),
     )
-    kw = dict(cv=3, n_interpolate=[1, 4], thresh_method="random_search", random_state=0)
+
+
+@needs_gpu
+@pytest.mark.parametrize("thresh_method", ["random_search", "exact"])
+def test_cpp_pipeline_on_cuda_equals_scalar(thresh_method):
+    """The C++ pipeline (thresholds, vote and repairs on the GPU) decides and
+    repairs as on the scalar backend, bit for bit."""
+    inputs = _cpp_inputs(eeg_epochs(n_channels=16, n_epochs=40, n_times=101))
+    kw = dict(cv=3, n_interpolate=[1, 4], thresh_method=thresh_method, random_state=0)
     runs = {
         backend: _core.pipeline_autoreject(*inputs, **kw, backend=backend)
         for backend in ("scalar", "cuda")
@@ -230,6 +235,33 @@ def test_cpp_pipeline_on_cuda_equals_scalar():
         assert_array_equal(runs["cuda"][key], runs["scalar"][key], strict=True)
     assert runs["cuda"]["consensus"] == runs["scalar"]["consensus"]
     assert runs["cuda"]["n_interpolate"] == runs["scalar"]["n_interpolate"]
+
+
+@needs_gpu
+def test_cpp_thresholds_ransac_global_on_cuda_equal_scalar():
+    """The C++ compute_thresholds (both searches, with the augmentation),
+    Ransac and get_rejection_threshold give scalar's bits on the GPU."""
+    inputs = _cpp_inputs(eeg_epochs(n_channels=16, n_epochs=40, n_times=101))
+    for method in ("random_search", "exact"):
+        got, want = (
+            _core.pipeline_compute_thresholds(
+                *inputs, method=method, random_state=0, backend=backend
+            )
+            for backend in ("cuda", "scalar")
+        )
+        assert_array_equal(got, want, strict=True)
+    got, want = (
+        _core.pipeline_ransac(*inputs, n_resample=20, random_state=0, backend=backend)
+        for backend in ("cuda", "scalar")
+    )
+    assert got["bad_chs"] == want["bad_chs"]
+    assert_array_equal(got["subsets"], want["subsets"])
+    assert_array_equal(got["corr"], want["corr"], strict=True)
+    got, want = (
+        _core.pipeline_get_rejection_threshold(*inputs, backend=backend)
+        for backend in ("cuda", "scalar")
+    )
+    assert got == want and set(got) == {"eeg"}
 
 
 @needs_gpu
