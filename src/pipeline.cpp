@@ -685,14 +685,12 @@ std::vector<double> thresholds_impl(const DoubleEpochs& d, const Index& picks,
                                       medians.data() + f * row_len, exec, simd);
             }
         }
-        // On the CPU the channels are the tasks and each one's kernels run serially
-        // inside its task; on the GPU the channels go one after another and each
-        // one's kernels run on the device.
-        const bool on_gpu = exec.backend == Backend::Cuda;
-        const Exec channels_exec = on_gpu ? Exec{Backend::Scalar, 1} : exec;
-        const Exec kernels_exec = on_gpu ? exec : Exec{Backend::Scalar, 1};
+        // The channels are the tasks (on the host's threads, with cuda too). On the
+        // CPU each channel's kernels run serially inside its task; on cuda they run
+        // on the device, launched from the task's thread.
+        const Exec kernels_exec = exec.backend == Backend::Cuda ? exec : Exec{Backend::Scalar, 1};
         std::vector<double> found(np);
-        detail::for_each_task(channels_exec, static_cast<std::int64_t>(np), [&](std::int64_t i) {
+        detail::for_each_task(exec, static_cast<std::int64_t>(np), [&](std::int64_t i) {
             const auto column = static_cast<std::size_t>(i);
             found[column] = channel_threshold(data, n_rows, np, d.n_times, column, splits, medians,
                                               params, seed, kernels_exec, simd);

@@ -299,6 +299,10 @@ TEST_CASE("cuda emulation: the C++ pipeline's threshold search runs on the devic
         const auto got = ar::compute_thresholds(view, {}, params);
         const auto after = emu::stats();
         CHECK(test::same_bits(got, want));
+        // the channels as tasks on three host threads, each launching its own kernels
+        params.n_jobs = 3;
+        CHECK(test::same_bits(ar::compute_thresholds(view, {}, params), want));
+        params.n_jobs = 1;
         // ten fold medians, then for every channel its peak-to-peak and its losses
         // (random search) or its eleven prefix sums (exact) on the device
         const std::size_t per_channel = method == ar::ThresholdMethod::Exact ? 1 + 2 * 11 : 2;
