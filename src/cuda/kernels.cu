@@ -382,16 +382,46 @@ __global__ void repair_kernel(const double* rows, const double* matrices, const 
 
 #undef AUTOREJECT_GRID_LOOP
 
-// `src` rows rows[0..n) restricted to columns [c0, c0 + w), packed into (n, w)
+// Rows rows[0, n) of a host array x (n_rows, n_cols), a block of columns at a time,
+// into a device buffer (n, w): gathered on the device when x is resident
+// (DeviceResidency), else packed on the host and copied up.
 template <class T>
-void pack_rows(const T* src, std::size_t n_cols, const long long* rows, std::size_t n,
-               std::size_t c0, std::size_t w, std::vector<T>& packed) {
-    packed.resize(n * w);
-    for (std::size_t i = 0; i < n; ++i) {
-        std::memcpy(packed.data() + i * w, src + static_cast<std::size_t>(rows[i]) * n_cols + c0,
-                    w * sizeof(T));
+class RowGather {
+  public:
+    RowGather(const T* x, std::size_t n_rows, std::size_t n_cols, const long long* rows,
+              std::size_t n, const char* rows_name)
+        : x_(x),
+          n_cols_(n_cols),
+          rows_(rows),
+          n_(n),
+          resident_(find_resident(x, n_rows * n_cols)),
+          d_rows_(resident_ != nullptr ? rows : nullptr, resident_ != nullptr ? n : 0, rows_name) {}
+
+    // columns [c0, c0 + w) of the rows into dst
+    void into(DeviceBuffer<T>& dst, std::size_t c0, std::size_t w, const char* name) {
+        if (resident_ != nullptr) {
+            AUTOREJECT_LAUNCH(gather_kernel, blocks_for(n_ * w), kThreads, resident_, n_cols_,
+                              d_rows_.get(), n_, c0, w, dst.get());
+            check_launch("gather_kernel");
+            return;
+        }
+        packed_.resize(n_ * w);
+        for (std::size_t i = 0; i < n_; ++i) {
+            std::memcpy(packed_.data() + i * w,
+                        x_ + static_cast<std::size_t>(rows_[i]) * n_cols_ + c0, w * sizeof(T));
+        }
+        dst.upload(packed_.data(), n_ * w, name);
     }
-}
+
+  private:
+    const T* x_;
+    std::size_t n_cols_;
+    const long long* rows_;
+    std::size_t n_;
+    const T* resident_;
+    DeviceBuffer<long long> d_rows_;
+    std::vector<T> packed_;
+};
 
 // the threshold scores of bounds [0, n_bounds) into out (n_bounds, n_folds)
 template <class T>
@@ -450,23 +480,12 @@ void median_rows(const T* x, std::size_t n_rows, std::size_t n_cols, const long 
                  std::size_t n_sel, T* out) {
     require(n_sel > 0, "median_rows: rows is empty; a median needs at least one row");
     require_indices(rows, n_sel, n_rows, "rows", "a row of x");
-    // x kept on the device (DeviceResidency): the rows are gathered there
-    const T* resident = find_resident(x, n_rows * n_cols);
-    DeviceBuffer<long long> d_rows(resident != nullptr ? rows : nullptr,
-                                   resident != nullptr ? n_sel : 0, "rows");
-    std::vector<T> packed;
+    RowGather<T> gather(x, n_rows, n_cols, rows, n_sel, "rows");
     chunked("median_rows", n_cols, (2 * n_sel + 1) * sizeof(T), [&](std::size_t c0, std::size_t w) {
         DeviceBuffer<T> d_packed(n_sel * w, "the selected rows");
         DeviceBuffer<T> d_scratch(n_sel * w, "the selection scratch");
         DeviceBuffer<T> d_out(w, "the medians");
-        if (resident != nullptr) {
-            AUTOREJECT_LAUNCH(gather_kernel, blocks_for(n_sel * w), kThreads, resident, n_cols,
-                              d_rows.get(), n_sel, c0, w, d_packed.get());
-            check_launch("gather_kernel");
-        } else {
-            pack_rows(x, n_cols, rows, n_sel, c0, w, packed);
-            d_packed.upload(packed.data(), n_sel * w, "the selected rows");
-        }
+        gather.into(d_packed, c0, w, "the selected rows");
         AUTOREJECT_LAUNCH(median_kernel, blocks_for(w), kThreads, d_packed.get(), n_sel, w,
                           d_scratch.get(), d_out.get());
         check_launch("median_kernel");
@@ -515,24 +534,13 @@ void prefix_sums(const T* data, std::size_t n_rows, std::size_t n_cols, const lo
     }
     DeviceBuffer<long long> d_order(iota.data(), n_used, "order");
     DeviceBuffer<long long> d_cuts(cuts, n_cuts, "cuts");
-    // data kept on the device (DeviceResidency): the rows are gathered there in `order`
-    const T* resident = find_resident(data, n_rows * n_cols);
-    DeviceBuffer<long long> d_rows(resident != nullptr ? order : nullptr,
-                                   resident != nullptr ? n_used : 0, "order");
-    std::vector<T> packed;
+    RowGather<T> gather(data, n_rows, n_cols, order, n_used, "order");
     std::vector<T> chunk_out;
     chunked("prefix_sums", n_cols, (n_used + n_cuts) * sizeof(T),
             [&](std::size_t c0, std::size_t w) {
                 DeviceBuffer<T> d_packed(n_used * w, "the ordered rows");
                 DeviceBuffer<T> d_out(n_cuts * w, "the prefix sums");
-                if (resident != nullptr) {
-                    AUTOREJECT_LAUNCH(gather_kernel, blocks_for(n_used * w), kThreads, resident,
-                                      n_cols, d_rows.get(), n_used, c0, w, d_packed.get());
-                    check_launch("gather_kernel");
-                } else {
-                    pack_rows(data, n_cols, order, n_used, c0, w, packed);
-                    d_packed.upload(packed.data(), n_used * w, "the ordered rows");
-                }
+                gather.into(d_packed, c0, w, "the ordered rows");
                 AUTOREJECT_LAUNCH(prefix_kernel, blocks_for(w), kThreads, d_packed.get(), w,
                                   d_order.get(), d_cuts.get(), n_cuts, d_out.get());
                 check_launch("prefix_kernel");
