@@ -187,6 +187,22 @@ std::vector<double> picked_copy(const DoubleEpochs& d, const Index& picks) {
     return out;
 }
 
+/// The median of each split's test rows of x (n_rows, row_len): (splits.size(),
+/// row_len), split after split. On the GPU x is copied there once for every split.
+std::vector<double> test_medians(const std::vector<double>& x, std::size_t n_rows,
+                                 std::size_t row_len, const std::vector<Split>& splits,
+                                 const Exec& exec, Simd simd) {
+    DeviceResidency resident(exec);
+    resident.add(x.data(), x.size());
+    std::vector<double> medians(splits.size() * row_len);
+    for (std::size_t f = 0; f < splits.size(); ++f) {
+        const LongIndex test = to_long(splits[f].test);
+        dispatch::median_rows(x.data(), n_rows, row_len, test.data(), test.size(),
+                              medians.data() + f * row_len, exec, simd);
+    }
+    return medians;
+}
+
 void require_finite(const DoubleEpochs& d, const Index& picks, const char* who) {
     for (std::size_t e = 0; e < d.n_epochs; ++e) {
         for (std::size_t c : picks) {
@@ -675,16 +691,7 @@ std::vector<double> thresholds_impl(const DoubleEpochs& d, const Index& picks,
         const std::vector<Split> splits = stratified_shuffle_splits(y, 10, 0.2, seed);
         // every channel's test medians, one call per fold
         const std::size_t row_len = np * d.n_times;
-        std::vector<double> medians(splits.size() * row_len);
-        {
-            DeviceResidency resident(exec);  // on the GPU: one copy for the ten folds
-            resident.add(data.data(), data.size());
-            for (std::size_t f = 0; f < splits.size(); ++f) {
-                const LongIndex test = to_long(splits[f].test);
-                dispatch::median_rows(data.data(), n_rows, row_len, test.data(), test.size(),
-                                      medians.data() + f * row_len, exec, simd);
-            }
-        }
+        const std::vector<double> medians = test_medians(data, n_rows, row_len, splits, exec, simd);
         // The channels are the tasks (on the host's threads, with cuda too). On the
         // CPU each channel's kernels run serially inside its task; on cuda they run
         // on the device, launched from the task's thread.
@@ -1011,12 +1018,8 @@ void AutoReject::fit_impl(const Data& data) {
         vote(peaks, d.n_epochs, d.n_channels, type_picks, thresholds, labels, counts, exec);
         const std::vector<double> x = picked_copy(d, type_picks);
         const std::size_t row_len = np * d.n_times;
-        std::vector<std::vector<double>> medians(splits.size(), std::vector<double>(row_len));
-        for (std::size_t f = 0; f < splits.size(); ++f) {
-            const LongIndex test = to_long(splits[f].test);
-            dispatch::median_rows(x.data(), d.n_epochs, row_len, test.data(), test.size(),
-                                  medians[f].data(), exec, simd);
-        }
+        const std::vector<double> medians =
+            test_medians(x, d.n_epochs, row_len, splits, exec, simd);
         const auto groups =
             groups_of(channels, type_picks, params_.interpolators, "AutoReject.fit");
         std::vector<double> work = x;  // repaired for each n_interpolate, then restored
@@ -1039,8 +1042,8 @@ void AutoReject::fit_impl(const Data& data) {
                 for (std::size_t i = 0; i < n_cons; ++i) {
                     const std::size_t kept = folds.mean(f, bounds[i], mean.data());
                     if (bounds[i] > static_cast<double>(grid[j]) && kept > 0) {
-                        loss[(i * grid.size() + j) * n_folds + f] =
-                            kernels::rmse(medians[f].data(), mean.data(), row_len, scratch.data());
+                        loss[(i * grid.size() + j) * n_folds + f] = kernels::rmse(
+                            medians.data() + f * row_len, mean.data(), row_len, scratch.data());
                     }
                 }
             }
@@ -1434,7 +1437,8 @@ std::map<std::string, double> get_rejection_threshold(const EpochsView<T>& epoch
         const std::size_t np = picks.size();
         const std::size_t row_len = np * d.n_times;
         const std::vector<double> x = picked_copy(d, picks);
-        DeviceResidency resident(exec);  // on the GPU: one copy for the amplitudes and medians
+        // on the GPU: one copy for the amplitudes and the medians (test_medians finds it)
+        DeviceResidency resident(exec);
         resident.add(x.data(), x.size());
         std::vector<double> peaks(d.n_epochs * np);
         dispatch::ptp(x.data(), d.n_epochs * np, d.n_times, peaks.data(), exec, simd);
@@ -1444,12 +1448,8 @@ std::map<std::string, double> get_rejection_threshold(const EpochsView<T>& epoch
                 *std::max_element(peaks.begin() + static_cast<std::ptrdiff_t>(e * np),
                                   peaks.begin() + static_cast<std::ptrdiff_t>((e + 1) * np));
         }
-        std::vector<double> medians(splits.size() * row_len);
-        for (std::size_t f = 0; f < splits.size(); ++f) {
-            const LongIndex test = to_long(splits[f].test);
-            dispatch::median_rows(x.data(), d.n_epochs, row_len, test.data(), test.size(),
-                                  medians.data() + f * row_len, exec, simd);
-        }
+        const std::vector<double> medians =
+            test_medians(x, d.n_epochs, row_len, splits, exec, simd);
         // every distinct maximum is a candidate; sweeping them upwards, each fold's
         // kept training sum grows by the epochs the next candidate admits, so every
         // candidate costs one mean and one RMSE per fold (no pass over all epochs)
